@@ -1,1 +1,1 @@
-
+from .data_manager import DataManager, DatasetWrapper  # noqa: F401
