@@ -1,0 +1,10 @@
+from dassl.utils import Registry, check_availability
+
+TRAINER_REGISTRY = Registry("TRAINER")
+
+
+def build_trainer(cfg):
+    check_availability(cfg.TRAINER.NAME, TRAINER_REGISTRY.registered_names())
+    if cfg.VERBOSE:
+        print(f"Loading trainer: {cfg.TRAINER.NAME}")
+    return TRAINER_REGISTRY.get(cfg.TRAINER.NAME)(cfg)
