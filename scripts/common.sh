@@ -1,0 +1,180 @@
+# Shared by every method's scripts (sourced, not run). A method script sets
+#   TRAINER      trainer name (CoOp, CoCoOp, KgCoOp, SEP, ZeroshotCLIP)
+#   CFG          trainer config under configs/trainers/$TRAINER/
+#   LARGE_CFG    optional config for ImageNet and SUN397 (defaults to CFG)
+#   XD_CFG       optional config for cross-dataset / domain-generalisation training
+#   METHOD_OPTS  optional array of yacs options the method always passes
+# and calls one of the functions at the bottom with "$@".
+# Environment: DATA (dataset root, required), OUTPUT (default output), SHOTS (default 16),
+# PYTHON (default python).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUTPUT="${OUTPUT:-output}"
+SHOTS="${SHOTS:-16}"
+PYTHON="${PYTHON:-python}"
+METHOD_OPTS=("${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}")
+
+usage_exit() {
+    echo "Usage: bash $0 $1 [yacs options, e.g. OPTIM.MAX_EPOCH 2]" >&2
+    echo "Environment: DATA=<datasets root> (required), OUTPUT=<output root> (default output)," >&2
+    echo "SHOTS=<shots per class> (default 16)." >&2
+    exit 2
+}
+
+require_data_root() {
+    if [ -z "${DATA:-}" ]; then
+        echo "DATA is not set: run as DATA=/path/to/datasets bash $0 ..." >&2
+        echo "(the folder that holds caltech-101/, oxford_pets/, imagenet/, ... see README)" >&2
+        exit 2
+    fi
+    if [ ! -d "$DATA" ]; then
+        echo "DATA=$DATA is not a folder. Point DATA at the folder that holds the datasets." >&2
+        exit 2
+    fi
+}
+
+dataset_config() {
+    local file="$REPO_ROOT/configs/datasets/$1.yaml"
+    if [ ! -f "$file" ]; then
+        local known
+        known=$(cd "$REPO_ROOT/configs/datasets" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' ')
+        echo "Unknown dataset \"$1\". Known: $known" >&2
+        exit 2
+    fi
+    echo "$file"
+}
+
+config_for() {
+    case "$1" in
+        imagenet|sun397) echo "${LARGE_CFG:-$CFG}" ;;
+        *) echo "$CFG" ;;
+    esac
+}
+
+# Runs with extra options get their own folder, so the test script finds the matching model.
+run_tag() {
+    local cfg="$1"; shift
+    if [ "$#" -eq 0 ]; then
+        echo "$cfg"
+    else
+        echo "${cfg}_opts-$(printf '%s\n' "$@" | sha1sum | cut -c1-8)"
+    fi
+}
+
+is_finished() {
+    [ -f "$1/result.json" ]
+}
+
+# train.py with the common arguments; resumes from the checkpoints already in the output folder.
+run_train_py() {
+    local dataset="$1" seed="$2" cfg="$3" outdir="$4"; shift 4
+    (cd "$REPO_ROOT" && "$PYTHON" train.py \
+        --root "$DATA" \
+        --seed "$seed" \
+        --trainer "$TRAINER" \
+        --dataset-config-file "$(dataset_config "$dataset")" \
+        --config-file "configs/trainers/$TRAINER/$cfg.yaml" \
+        --output-dir "$outdir" \
+        "$@")
+}
+
+announce() {
+    if is_finished "$1"; then
+        echo "Results are available in $1. Skip this job"
+        return 1
+    fi
+    if [ -d "$1" ]; then
+        echo "Resume the unfinished job in $1"
+    else
+        echo "Run this job and save the output to $1"
+    fi
+}
+
+absolute() {
+    case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac
+}
+
+base2new_dir() {  # split dataset seed tag
+    echo "$(absolute "$OUTPUT")/base2new/$1/$2/shots_${SHOTS}/${TRAINER}/$4/seed$3"
+}
+
+base2new_train() {
+    [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
+    local dataset="$1" seed="$2"; shift 2
+    require_data_root
+    local cfg; cfg=$(config_for "$dataset")
+    local outdir; outdir=$(base2new_dir train_base "$dataset" "$seed" "$(run_tag "$cfg" "$@")")
+    announce "$outdir" || return 0
+    run_train_py "$dataset" "$seed" "$cfg" "$outdir" \
+        DATASET.NUM_SHOTS "$SHOTS" DATASET.SUBSAMPLE_CLASSES base \
+        "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
+}
+
+base2new_test() {
+    [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
+    local dataset="$1" seed="$2"; shift 2
+    require_data_root
+    local cfg; cfg=$(config_for "$dataset")
+    local tag; tag=$(run_tag "$cfg" "$@")
+    local model_dir; model_dir=$(base2new_dir train_base "$dataset" "$seed" "$tag")
+    local outdir; outdir=$(base2new_dir test_new "$dataset" "$seed" "$tag")
+    if [ "$TRAINER" != "ZeroshotCLIP" ] && ! is_finished "$model_dir"; then
+        echo "No finished base-class training in $model_dir: run base2new_train.sh first" \
+             "with the same DATASET, SEED and options." >&2
+        exit 1
+    fi
+    announce "$outdir" || return 0
+    local model_args=(--model-dir "$model_dir")
+    [ "$TRAINER" = "ZeroshotCLIP" ] && model_args=()
+    run_train_py "$dataset" "$seed" "$cfg" "$outdir" "${model_args[@]+"${model_args[@]}"}" \
+        --eval-only DATASET.NUM_SHOTS "$SHOTS" DATASET.SUBSAMPLE_CLASSES new \
+        "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
+}
+
+# Cross-dataset transfer and domain generalisation: train once on all ImageNet classes...
+xd_train() {
+    [ "$#" -ge 1 ] || usage_exit "SEED"
+    local seed="$1"; shift
+    require_data_root
+    local cfg="${XD_CFG:-$CFG}"
+    local outdir
+    outdir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    announce "$outdir" || return 0
+    run_train_py imagenet "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
+        "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
+}
+
+# ...then evaluate that model on another dataset (cross_dataset) or an ImageNet variant
+# (domain_generalization).
+xd_test() {
+    local protocol="$1"; shift
+    [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
+    local dataset="$1" seed="$2"; shift 2
+    require_data_root
+    local cfg="${XD_CFG:-$CFG}"
+    local tag; tag=$(run_tag "$cfg" "$@")
+    local model_dir
+    model_dir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
+    local outdir
+    outdir="$(absolute "$OUTPUT")/${protocol}/test/${dataset}/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
+    if ! is_finished "$model_dir"; then
+        echo "No finished ImageNet training in $model_dir: run xd_train.sh $seed first." >&2
+        exit 1
+    fi
+    announce "$outdir" || return 0
+    run_train_py "$dataset" "$seed" "$cfg" "$outdir" --model-dir "$model_dir" --eval-only \
+        "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
+}
+
+few_shot_train() {
+    [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
+    local dataset="$1" seed="$2"; shift 2
+    require_data_root
+    local cfg; cfg=$(config_for "$dataset")
+    local outdir
+    outdir="$(absolute "$OUTPUT")/few_shot/${dataset}/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    announce "$outdir" || return 0
+    run_train_py "$dataset" "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
+        "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
+}

@@ -1,0 +1,78 @@
+"""Train or evaluate a CLIP prompt learner (CoOp-family command line).
+
+    python train.py --root DATA --seed 1 --trainer SEP \
+        --dataset-config-file configs/datasets/caltech101.yaml \
+        --config-file configs/trainers/SEP/vit_b16_c2_ep50_batch32.yaml \
+        --output-dir output/run DATASET.NUM_SHOTS 16 DATASET.SUBSAMPLE_CLASSES base
+"""
+import argparse
+
+import dassl_setup  # noqa: F401  (before any dassl import: a real Dassl wins over the subset)
+import torch
+from dassl.engine import build_trainer
+from dassl.utils import collect_env_info, set_random_seed, setup_logger
+
+import datasets  # noqa: F401  (registers the datasets)
+import trainers  # noqa: F401  (registers the trainers)
+from trainers.config import setup_cfg
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=str, default="", help="path to the datasets folder")
+    parser.add_argument("--output-dir", type=str, default="", help="output directory")
+    parser.add_argument("--resume", type=str, default="", help="checkpoint folder to resume from")
+    parser.add_argument("--seed", type=int, default=None, help="fixed seed if >= 0 (0 included)")
+    parser.add_argument("--source-domains", type=str, nargs="+", help="source domains")
+    parser.add_argument("--target-domains", type=str, nargs="+", help="target domains")
+    parser.add_argument("--transforms", type=str, nargs="+", help="data augmentation methods")
+    parser.add_argument("--config-file", type=str, default="", help="trainer config file")
+    parser.add_argument("--dataset-config-file", type=str, default="", help="dataset config file")
+    parser.add_argument("--trainer", type=str, default="", help="name of the trainer")
+    parser.add_argument("--backbone", type=str, default="", help="CLIP model name or file path")
+    parser.add_argument("--head", type=str, default="", help="name of the head")
+    parser.add_argument("--eval-only", action="store_true", help="evaluation only")
+    parser.add_argument("--model-dir", type=str, default="", help="load the model from here")
+    parser.add_argument("--load-epoch", type=int, help="load the weights of this epoch")
+    parser.add_argument("--no-train", action="store_true", help="do not train")
+    parser.add_argument(
+        "opts", default=None, nargs=argparse.REMAINDER, help="config options, e.g. OPTIM.LR 0.01"
+    )
+    return parser.parse_args(argv)
+
+
+def print_args(args, cfg):
+    print("***************")
+    print("** Arguments **")
+    print("***************")
+    for key in sorted(vars(args)):
+        print(f"{key}: {getattr(args, key)}")
+    print("************")
+    print("** Config **")
+    print("************")
+    print(cfg)
+
+
+def main(args):
+    cfg = setup_cfg(args)
+    if cfg.SEED >= 0:
+        print(f"Setting fixed seed: {cfg.SEED}")
+        set_random_seed(cfg.SEED)
+    setup_logger(cfg.OUTPUT_DIR)
+    if torch.cuda.is_available() and cfg.USE_CUDA:
+        torch.backends.cudnn.benchmark = True
+    print_args(args, cfg)
+    print("Collecting env info ...")
+    print(f"** System info **\n{collect_env_info()}\n")
+
+    trainer = build_trainer(cfg)
+    if args.eval_only:
+        trainer.load_model(args.model_dir, epoch=args.load_epoch)
+        trainer.test()
+        return
+    if not args.no_train:
+        trainer.train()
+
+
+if __name__ == "__main__":
+    main(parse_args())

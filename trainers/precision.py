@@ -1,0 +1,37 @@
+"""The family's precision modes: fp16 (CLIP in half, as CoOp does), fp32, and amp."""
+import contextlib
+
+import torch
+
+PRECISIONS = ("fp16", "fp32", "amp")
+
+
+def resolve_precision(requested, device):
+    """The precision to run; fp16 weights are a GPU mode, so on a CPU fp16 runs as fp32."""
+    if requested not in PRECISIONS:
+        raise ValueError(f'PREC "{requested}" is not one of {PRECISIONS}')
+    if requested == "fp16" and device.type == "cpu":
+        print("Note: PREC fp16 needs a GPU; running CLIP in fp32 on the CPU")
+        return "fp32"
+    return requested
+
+
+def autocast_dtype(device):
+    return torch.float16 if device.type == "cuda" else torch.bfloat16
+
+
+def autocast(precision, device):
+    """Mixed-precision context for "amp" (fp16 on CUDA, bf16 elsewhere); a no-op otherwise.
+
+    Trained parameters stay fp32 (master weights); autocast casts them per operation.
+    """
+    if precision != "amp":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=autocast_dtype(device))
+
+
+def grad_scaler(precision, device):
+    """A gradient scaler for fp16 autocast on CUDA; bf16 needs none."""
+    if precision == "amp" and device.type == "cuda":
+        return torch.amp.GradScaler("cuda")
+    return None

@@ -1,0 +1,161 @@
+"""The Dassl trainer that every CLIP prompt-learning method here subclasses."""
+import math
+
+import torch
+from tqdm import tqdm
+
+from dassl.engine import TrainerX
+from dassl.metrics import compute_accuracy
+from dassl.optim import build_lr_scheduler, build_optimizer
+from dassl.utils import load_pretrained_weights
+
+from .checkpoints import checkpoint_path, load_learned_state
+from .clip_loading import load_clip_to_cpu
+from .precision import autocast, grad_scaler, resolve_precision
+from .result_file import test_result_record, write_result_file
+
+ADAM_FAMILY = ("adam", "amsgrad", "adamw", "radam")
+
+
+class NonFiniteLoss(FloatingPointError):
+    pass
+
+
+def build_prompt_optimizer(module, optim_cfg):
+    """Dassl's optimizer, with ``OPTIM.EPS`` honoured even by a Dassl that ignores it."""
+    optimizer = build_optimizer(module, optim_cfg)
+    if optim_cfg.NAME in ADAM_FAMILY and "EPS" in optim_cfg:
+        for group in optimizer.param_groups:
+            group["eps"] = optim_cfg.EPS
+    return optimizer
+
+
+def check_input_size(cfg, clip_model):
+    resolution = clip_model.visual.input_resolution
+    if tuple(cfg.INPUT.SIZE) != (resolution, resolution):
+        raise ValueError(
+            f"INPUT.SIZE {tuple(cfg.INPUT.SIZE)} does not match the CLIP backbone's resolution "
+            f'{resolution}: set INPUT.SIZE "({resolution}, {resolution})".'
+        )
+
+
+class PromptTrainer(TrainerX):
+    """Loads CLIP once, freezes it, trains ``model.learnable`` and evaluates.
+
+    A method subclasses this, names its config node in ``METHOD_CFG`` and implements
+    ``build_custom_clip(classnames, clip_model)`` returning a ``PromptedCLIP``.
+    """
+
+    METHOD_CFG = None
+    LEARNER_NAME = "prompt_learner"  # the folder name CoOp-family checkpoints use
+
+    @property
+    def method_cfg(self):
+        return self.cfg.TRAINER[self.METHOD_CFG]
+
+    def check_cfg(self, cfg):
+        resolve_precision(cfg.TRAINER[self.METHOD_CFG].PREC, torch.device("cpu"))
+
+    def build_custom_clip(self, classnames, clip_model):
+        raise NotImplementedError
+
+    def build_model(self):
+        cfg = self.cfg
+        classnames = self.dm.dataset.classnames
+        print(f"Loading CLIP (backbone: {cfg.MODEL.BACKBONE.NAME})")
+        clip_model = load_clip_to_cpu(cfg.MODEL.BACKBONE.NAME)
+        check_input_size(cfg, clip_model)
+        self.precision = resolve_precision(self.method_cfg.PREC, self.device)
+        if self.precision != "fp16":
+            clip_model.float()
+        clip_model.requires_grad_(False)
+        clip_model.to(self.device)
+
+        print("Building custom CLIP")
+        self.model = self.build_custom_clip(classnames, clip_model)
+        self.model.to(self.device)
+        self.scaler = grad_scaler(self.precision, self.device)
+        learnable = self.model.learnable
+        if learnable is None:
+            return
+        if cfg.MODEL.INIT_WEIGHTS:
+            load_pretrained_weights(learnable, cfg.MODEL.INIT_WEIGHTS)
+        n_trained = sum(p.numel() for p in learnable.parameters() if p.requires_grad)
+        print(f"Trained parameters: {n_trained:,} (CLIP frozen)")
+        self.optim = build_prompt_optimizer(learnable, cfg.OPTIM)
+        self.sched = build_lr_scheduler(self.optim, cfg.OPTIM)
+        self.register_model(self.LEARNER_NAME, learnable, self.optim, self.sched)
+
+    def autocast(self):
+        return autocast(self.precision, self.device)
+
+    def forward_backward(self, batch):
+        image, label = self.parse_batch_train(batch)
+        with self.autocast():
+            logits, loss = self.model.training_loss(image, label)
+        if not math.isfinite(loss.item()):
+            raise NonFiniteLoss(
+                f"Loss is {loss.item()} at epoch {self.epoch + 1}, batch {self.batch_idx + 1}. "
+                "Likely causes: PREC fp16 with a too small Adam epsilon (set OPTIM.EPS 1e-3, as "
+                "the SEP configs do) or too high a learning rate; PREC amp or fp32 is more robust."
+            )
+        if self.scaler is None:
+            self.model_backward_and_update(loss)
+        else:
+            self.model_zero_grad()
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optim)
+            self.scaler.update()
+        loss_summary = {"loss": loss.item(), "acc": compute_accuracy(logits, label)[0].item()}
+        if (self.batch_idx + 1) == self.num_batches:
+            self.update_lr()
+        return loss_summary
+
+    def parse_batch_train(self, batch):
+        # Dassl's TrainerX also returns the domain label, which no method here uses.
+        return batch["img"].to(self.device), batch["label"].to(self.device)
+
+    def model_inference(self, image):
+        return self.model(image)
+
+    def evaluation_split(self, split):
+        """Dassl's rule: "val" when asked for and available, otherwise "test"."""
+        split = split or self.cfg.TEST.SPLIT
+        if split == "val" and self.val_loader is not None:
+            return "val", self.val_loader
+        return "test", self.test_loader
+
+    @torch.no_grad()
+    def test(self, split=None):
+        self.set_model_mode("eval")
+        self.evaluator.reset()
+        split, data_loader = self.evaluation_split(split)
+        print(f"Evaluate on the *{split}* set")
+        with self.autocast(), self.model.cached_text_features():
+            for batch in tqdm(data_loader):
+                image, label = self.parse_batch_test(batch)
+                self.evaluator.process(self.model_inference(image), label)
+        results = self.evaluator.evaluate()
+        for name, value in results.items():
+            self.write_scalar(f"{split}/{name}", value, self.epoch)
+        if split == "test":
+            record = test_result_record(
+                self.cfg, results, split, self.epoch + 1,
+                total=getattr(self.evaluator, "_total", None),
+                correct=getattr(self.evaluator, "_correct", None),
+            )
+            write_result_file(self.output_dir, record)
+        return list(results.values())[0]
+
+    def load_model(self, directory, epoch=None):
+        if not directory:
+            print("Note that load_model() is skipped as no pretrained model is given")
+            return
+        for name in self.get_model_names():
+            path = checkpoint_path(directory, name, epoch)
+            loaded_epoch = load_learned_state(
+                self._models[name], path, class_bound_keys=self.model.class_bound_keys
+            )
+            print(f'Loading weights to {name} from "{path}" (epoch = {loaded_epoch})')
+            if loaded_epoch is not None:
+                self.epoch = loaded_epoch - 1  # Dassl stores epochs 1-based

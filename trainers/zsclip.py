@@ -1,0 +1,32 @@
+"""Zero-shot CLIP with the hand-crafted per-dataset template (no training)."""
+from dassl.engine import TRAINER_REGISTRY
+
+from .prompt_trainer import PromptTrainer
+from .prompted_clip import PromptedCLIP, normalize
+from .templates import hand_crafted_prompts
+from .text_encoder import encode_prompts_normalized
+
+
+class ZeroshotCLIPModel(PromptedCLIP):
+    def __init__(self, clip_model, prompts):
+        super().__init__(clip_model)
+        print(f"Prompts: {prompts}")
+        self.register_buffer(
+            "text_features_fixed", encode_prompts_normalized(clip_model, prompts), persistent=False
+        )
+
+    def compute_text_features(self):
+        return self.text_features_fixed
+
+    def forward(self, image):
+        image_features = normalize(self.image_encoder(image.type(self.dtype)))
+        return self.logits(image_features, self.text_features())
+
+
+@TRAINER_REGISTRY.register()
+class ZeroshotCLIP(PromptTrainer):
+    METHOD_CFG = "ZSCLIP"
+
+    def build_custom_clip(self, classnames, clip_model):
+        prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames)
+        return ZeroshotCLIPModel(clip_model, prompts)
