@@ -1,0 +1,217 @@
+"""Train/val/test lists shared by every dataset: CoOp's split files, few-shot caches, base/new.
+
+The behaviour matches CoOp's so that numbers stay comparable with the published ones:
+
+* ``split_zhou_<Name>.json`` holds ``{"train"|"val"|"test": [[path, label, class name], ...]}``,
+  the paths relative to the dataset's image folder. It is only read: a missing split file is an
+  error, never a reason to draw a new random split.
+* ``DATASET.NUM_SHOTS = K >= 1`` samples K training and min(K, 4) validation images per class with
+  Dassl's ``generate_fewshot_dataset`` and caches them in ``split_fewshot/shot_{K}-seed_{SEED}.pkl``
+  under the dataset folder, which later runs load instead of sampling again.
+* ``DATASET.SUBSAMPLE_CLASSES = base|new`` keeps the first ceil(n/2) or the remaining sorted labels
+  of the first list and renumbers them from 0 in every list.
+"""
+import math
+import os
+import pickle
+import tempfile
+from collections import Counter
+
+from dassl.data.datasets import DatasetBase, Datum
+from dassl.utils import read_json, write_json
+
+from .layout import check_images_exist, dataset_root, layout_error, require_dir
+
+SUBSAMPLE_CHOICES = ("all", "base", "new")
+
+SPLIT_FILE_NOTE = (
+    "The split_zhou_*.json files are CoOp's fixed train/val/test splits (download links in "
+    "DATASETS.md); no new random split is drawn, so that results stay comparable."
+)
+
+
+def read_split(filepath, path_prefix, dataset_name="dataset"):
+    """(train, val, test) lists of Datum from a CoOp split file, paths joined to path_prefix."""
+    print(f"Reading split from {filepath}")
+    split = read_json(filepath)
+    missing_keys = [key for key in ("train", "val", "test") if key not in split]
+    if missing_keys:
+        raise ValueError(f"{dataset_name}: {filepath} has no {missing_keys} list")
+
+    entries = {
+        key: [(os.path.join(path_prefix, relpath), int(label), classname)
+              for relpath, label, classname in split[key]]
+        for key in ("train", "val", "test")
+    }
+    # Datum itself only asserts on the first missing file; count them all for the error.
+    all_paths = [impath for key in entries for impath, _, _ in entries[key]]
+    check_images_exist(all_paths, dataset_name, filepath)
+    return tuple(
+        [Datum(impath=impath, label=label, classname=classname)
+         for impath, label, classname in entries[key]]
+        for key in ("train", "val", "test")
+    )
+
+
+def save_split(train, val, test, filepath, path_prefix):
+    """Write (train, val, test) as a CoOp split file, paths made relative to path_prefix."""
+    def relative(items):
+        return [(os.path.relpath(item.impath, path_prefix), item.label, item.classname)
+                for item in items]
+
+    write_json({"train": relative(train), "val": relative(val), "test": relative(test)}, filepath)
+    print(f"Saved split to {filepath}")
+
+
+def write_pickle_atomic(obj, path):
+    """Pickle obj to path via a temporary file, so a crash never leaves half a cache behind."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp_path = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pkl")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            pickle.dump(obj, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+
+
+def fewshot_cache_path(fewshot_dir, num_shots, seed):
+    return os.path.join(fewshot_dir, f"shot_{num_shots}-seed_{seed}.pkl")
+
+
+def load_or_create_fewshot(dataset, train, val, num_shots, seed, fewshot_dir):
+    """(train, val) with num_shots / min(num_shots, 4) items per class, cached on disk.
+
+    ``dataset`` is the DatasetBase whose ``generate_fewshot_dataset`` samples (with Python's
+    global ``random``, seeded by the trainer). ``val=None`` caches the training list only, as
+    CoOp does for ImageNet, and returns ``(train, None)``.
+    """
+    path = fewshot_cache_path(fewshot_dir, num_shots, seed)
+    if os.path.exists(path):
+        print(f"Loading preprocessed few-shot data from {path}")
+        with open(path, "rb") as file:
+            data = pickle.load(file)
+        train = data["train"]
+        val = data["val"] if val is not None else None
+    else:
+        train = dataset.generate_fewshot_dataset(train, num_shots=num_shots)
+        data = {"train": train}
+        if val is not None:
+            val = dataset.generate_fewshot_dataset(val, num_shots=min(num_shots, 4))
+            data["val"] = val
+        print(f"Saving preprocessed few-shot data to {path}")
+        write_pickle_atomic(data, path)
+
+    warn_short_classes(train, num_shots, "training")
+    if val is not None:
+        warn_short_classes(val, min(num_shots, 4), "validation")
+    return train, val
+
+
+def warn_short_classes(items, num_shots, split_name):
+    """Print one warning line naming the classes with fewer than num_shots items.
+
+    Few-shot sampling silently keeps every item of such a class (Dassl's behaviour), so a few-shot
+    list holds fewer than num_shots items exactly for these classes.
+    """
+    counts = Counter(item.label for item in items)
+    classnames = {item.label: item.classname for item in items}
+    short = [f"{classnames[label]} ({counts[label]})" for label in sorted(counts)
+             if counts[label] < num_shots]
+    if short:
+        print(f"Warning: {len(short)} classes have fewer than {num_shots} {split_name} images, "
+              f"all of their images are used: {', '.join(short)}")
+    return short
+
+
+def subsample_classes(*splits, subsample="all"):
+    """Keep the base (first half) or new (second half) classes in every list, relabelled from 0.
+
+    The classes are the sorted labels of the first list; base takes ceil(n/2) of them.
+    """
+    if subsample not in SUBSAMPLE_CHOICES:
+        raise ValueError(
+            f"DATASET.SUBSAMPLE_CLASSES must be one of {SUBSAMPLE_CHOICES}, got {subsample!r}"
+        )
+    if subsample == "all":
+        return list(splits)
+
+    labels = sorted({item.label for item in splits[0]})
+    num_base = math.ceil(len(labels) / 2)
+    selected = labels[:num_base] if subsample == "base" else labels[num_base:]
+    relabel = {label: new_label for new_label, label in enumerate(selected)}
+
+    print(f"SUBSAMPLE {subsample.upper()} CLASSES!")
+    return [
+        [Datum(impath=item.impath, label=relabel[item.label], domain=item.domain,
+               classname=item.classname)
+         for item in split if item.label in relabel]
+        for split in splits
+    ]
+
+
+class FixedSplitDataset(DatasetBase):
+    """A dataset with fixed train/val/test lists, by default read from CoOp's split_zhou file.
+
+    A subclass names its folders in the class attributes; one whose split comes from other files
+    overrides ``read_splits``. Few-shot sampling and the base/new class split then happen here,
+    identically for every such dataset.
+    """
+
+    dataset_dir = ""  # folder under DATASET.ROOT
+    image_dir_name = ""  # image folder inside it, the prefix of the split's paths ("" = itself)
+    split_file_name = ""  # CoOp's split_zhou_<Name>.json inside the dataset folder
+    layout = ""  # folder tree shown in the errors
+    renamed_classes = {}  # folder name -> the class name CoOp gave it in the split
+    ignored_folders = ()  # image folders CoOp left out of the split
+
+    def __init__(self, cfg):
+        name = type(self).__name__
+        self.root = dataset_root(cfg, name, self.layout)
+        self.dataset_dir = require_dir(
+            os.path.join(self.root, self.dataset_dir), name, "dataset folder", self.root,
+            self.layout)
+        self.image_dir = self.dataset_dir
+        if self.image_dir_name:
+            self.image_dir = require_dir(
+                os.path.join(self.dataset_dir, self.image_dir_name), name, "image folder",
+                self.root, self.layout)
+        self.split_fewshot_dir = os.path.join(self.dataset_dir, "split_fewshot")
+
+        train, val, test = self.read_splits()
+
+        num_shots = cfg.DATASET.NUM_SHOTS
+        if num_shots >= 1:
+            train, val = load_or_create_fewshot(
+                self, train, val, num_shots, cfg.SEED, self.split_fewshot_dir)
+        train, val, test = subsample_classes(
+            train, val, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES)
+        super().__init__(train_x=train, val=val, test=test)
+
+    def read_splits(self):
+        name = type(self).__name__
+        split_path = os.path.join(self.dataset_dir, self.split_file_name)
+        if not os.path.isfile(split_path):
+            raise layout_error(name, "split file", split_path, self.root, self.layout,
+                               SPLIT_FILE_NOTE)
+        train, val, test = read_split(split_path, self.image_dir, name)
+        self.warn_if_nonstandard_split(split_path, train + val + test)
+        return train, val, test
+
+    def warn_if_nonstandard_split(self, split_path, items):
+        """CoOp renamed and dropped some classes when it drew its splits; a split that still has
+        them was drawn by other code and gives numbers that are not comparable."""
+        old_names = {folder for folder, new in self.renamed_classes.items() if folder != new}
+        stale = sorted({item.classname for item in items} & old_names)
+        ignored = []
+        if self.ignored_folders:
+            folders = {os.path.relpath(item.impath, self.image_dir).split(os.sep)[0]
+                       for item in items}
+            ignored = sorted(folders & set(self.ignored_folders))
+        if stale or ignored:
+            print(f"Warning: {split_path} does not look like CoOp's standard split "
+                  f"(class names CoOp renames: {stale}; folders CoOp leaves out: {ignored})")
+
