@@ -23,3 +23,5 @@ def tiny_clip_path(tmp_path_factory):
 def tiny_clip():
     """A fresh tiny random CLIP in fp32 (each test may modify its copy)."""
     return build_tiny_clip()
+
+from tests.fixtures_toy import toy_data_root  # noqa: E402,F401  (session: toy Caltech101 + CLIP)
