@@ -3,7 +3,13 @@
 The built-in subset under ``dassl_subset/`` is appended to the *end* of ``sys.path``, so a real
 Dassl that is installed (or on PYTHONPATH) is always found first. Import this module before
 anything that imports ``dassl``.
+
+When the real Dassl is the one found, two incompatibilities with current torch are patched
+(see ``apply_real_dassl_fixes``); the built-in subset needs neither.
 """
+import importlib
+import importlib.util
+import inspect
 import os
 import sys
 
@@ -11,3 +17,97 @@ BUILTIN_SUBSET_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "
 
 if BUILTIN_SUBSET_ROOT not in sys.path:
     sys.path.append(BUILTIN_SUBSET_ROOT)
+
+
+def using_builtin_subset():
+    """True when ``import dassl`` gives (or will give) the built-in subset."""
+    if "dassl" in sys.modules:
+        return bool(getattr(sys.modules["dassl"], "IS_BUILTIN_SUBSET", False))
+    spec = importlib.util.find_spec("dassl")
+    if spec is None:
+        return False
+    locations = list(spec.submodule_search_locations or []) or [spec.origin or ""]
+    subset_root = os.path.realpath(BUILTIN_SUBSET_ROOT) + os.sep
+    return all(os.path.realpath(path).startswith(subset_root) for path in locations)
+
+
+def _import_or_none(module_name):
+    try:
+        return importlib.import_module(module_name)
+    except ImportError:
+        return None
+
+
+def _fix_warmup_scheduler_verbose():
+    """Upstream passes ``verbose`` positionally to ``LRScheduler.__init__``; torch >= 2.13 lacks it."""
+    from torch.optim.lr_scheduler import LRScheduler
+
+    if "verbose" in inspect.signature(LRScheduler.__init__).parameters:
+        return False
+    module = _import_or_none("dassl.optim.lr_scheduler")
+    base = getattr(module, "_BaseWarmupScheduler", None)
+    if base is None or getattr(base.__init__, "_fixed_for_new_torch", False):
+        return False
+
+    def __init__(self, optimizer, successor, warmup_epoch, last_epoch=-1, verbose=False):
+        self.successor = successor
+        self.warmup_epoch = warmup_epoch
+        super(base, self).__init__(optimizer, last_epoch)
+
+    __init__._fixed_for_new_torch = True
+    base.__init__ = __init__
+    return True
+
+
+def _trusted_load_checkpoint(fpath):
+    """Upstream's ``load_checkpoint`` with ``weights_only=False``.
+
+    Upstream checkpoints pickle the warm-up scheduler's successor object, which the
+    ``weights_only=True`` default of torch >= 2.6 refuses; they are this project's own outputs.
+    """
+    import torch
+
+    if fpath is None:
+        raise ValueError("File path is None")
+    if not os.path.exists(fpath):
+        raise FileNotFoundError(f'File is not found at "{fpath}"')
+    map_location = None if torch.cuda.is_available() else "cpu"
+    return torch.load(fpath, map_location=map_location, weights_only=False)
+
+
+_trusted_load_checkpoint._fixed_for_new_torch = True
+
+
+def _fix_load_checkpoint():
+    import torch
+
+    if "weights_only" not in inspect.signature(torch.load).parameters:
+        return False
+    patched = False
+    # every module that bound the name at import time needs the new function
+    for module_name in ("dassl.utils.torchtools", "dassl.utils", "dassl.engine.trainer"):
+        module = _import_or_none(module_name)
+        current = getattr(module, "load_checkpoint", None)
+        if current is not None and not getattr(current, "_fixed_for_new_torch", False):
+            module.load_checkpoint = _trusted_load_checkpoint
+            patched = True
+    return patched
+
+
+def apply_real_dassl_fixes():
+    """Patch an imported upstream Dassl for current torch; no-op for the built-in subset.
+
+    Returns the names of the fixes applied by this call (idempotent: a second call returns []).
+    """
+    if using_builtin_subset() or importlib.util.find_spec("dassl") is None:
+        return []
+    fixes = []
+    if _fix_warmup_scheduler_verbose():
+        fixes.append("warmup_scheduler_verbose")
+    if _fix_load_checkpoint():
+        fixes.append("load_checkpoint_weights_only")
+    return fixes
+
+
+if not using_builtin_subset():
+    apply_real_dassl_fixes()
