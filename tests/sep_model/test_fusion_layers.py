@@ -1,0 +1,42 @@
+"""Fusion layer lists: defaults, validation, one TFM per fusion layer."""
+import pytest
+
+from trainers.sep_model import LayerwiseTokenFusion, TokenFusion, resolve_fusion_layers
+
+
+@pytest.mark.parametrize("requested", [None, [], ()])
+def test_none_or_empty_means_every_block_but_the_first(requested):
+    assert resolve_fusion_layers(requested, 12) == tuple(range(1, 12))
+    assert resolve_fusion_layers(requested, 24) == tuple(range(1, 24))
+
+
+def test_layers_are_sorted_and_unique():
+    assert resolve_fusion_layers([9, 3, 6, 3], 12) == (3, 6, 9)
+
+
+@pytest.mark.parametrize("requested, offending", [([3, 12], "[12]"), ([-1, 0, 11, 30], "[-1, 30]")])
+def test_out_of_range_layers_name_values_depth_and_config_key(requested, offending):
+    with pytest.raises(ValueError) as error:
+        resolve_fusion_layers(requested, 12, encoder="text encoder")
+    message = str(error.value)
+    assert offending in message
+    assert "depth 12" in message
+    assert "TRAINER.SEP.FUSION_LAYERS" in message
+    assert "text encoder" in message
+
+
+@pytest.mark.parametrize("requested", [[1.5], [True], ["3"]])
+def test_non_integer_layers_raise(requested):
+    with pytest.raises(ValueError, match="TRAINER.SEP.FUSION_LAYERS"):
+        resolve_fusion_layers(requested, 12)
+
+
+def test_layerwise_token_fusion_holds_one_module_per_fusion_layer():
+    fusion = LayerwiseTokenFusion((3, 6, 9), width=64, token_fusion_kwargs={"hidden_dim": 32})
+    assert fusion.layers == (3, 6, 9)
+    assert len(fusion) == 3
+    assert isinstance(fusion.for_block(6), TokenFusion)
+    assert fusion.for_block(6).mlp.c_fc.out_features == 32
+    assert fusion.for_block(4) is None
+    assert fusion.for_block(3) is not fusion.for_block(9)
+    assert "6.attn.in_proj_weight" in fusion.state_dict()

@@ -1,0 +1,32 @@
+"""SEP's model parts on a frozen CLIP: token fusion, token selection, prompted encoders.
+
+Pure PyTorch on top of CLIP's own modules; nothing here imports Dassl or the trainers.
+"""
+from .fusion_layers import (
+    FUSION_LAYERS_KEY,
+    LayerwiseTokenFusion,
+    default_fusion_layers,
+    resolve_fusion_layers,
+)
+from .prompted_encoders import SEPImageEncoder, SEPTextEncoder, VisualPrompts
+from .token_fusion import ATTENTION_AXES, TokenFusion
+from .token_selection import (
+    SELECTION_MODES,
+    text_representative_tokens,
+    visual_representative_tokens,
+)
+
+__all__ = [
+    "ATTENTION_AXES",
+    "FUSION_LAYERS_KEY",
+    "LayerwiseTokenFusion",
+    "SELECTION_MODES",
+    "SEPImageEncoder",
+    "SEPTextEncoder",
+    "TokenFusion",
+    "VisualPrompts",
+    "default_fusion_layers",
+    "resolve_fusion_layers",
+    "text_representative_tokens",
+    "visual_representative_tokens",
+]

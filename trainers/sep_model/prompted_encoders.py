@@ -1,0 +1,220 @@
+"""CLIP's text and image encoders run block by block with SEP's prompt tokens and token fusion.
+
+Ownership: each encoder registers the CLIP modules it runs (as CoOp's TextEncoder does), so
+``.to()``, ``.half()`` and ``nn.DataParallel`` treat them like any submodule, and freezes them.
+Every learned tensor lives in one child module, which is what a trainer optimises and
+checkpoints; its ``state_dict()`` holds only learned tensors:
+
+- ``SEPTextEncoder.fusion_modules``: the text TFMs (the text context belongs to the prompt learner);
+- ``SEPImageEncoder.visual_prompts``: the visual prompt tokens and the visual TFMs.
+
+The encoders' own ``state_dict()`` includes CLIP's weights: do not checkpoint the encoders whole.
+"""
+import torch
+import torch.nn as nn
+from clip.model import ModifiedResNet
+from torch.utils.checkpoint import checkpoint
+
+from .fusion_layers import LayerwiseTokenFusion, resolve_fusion_layers
+from .token_selection import (
+    SELECTION_MODES,
+    text_representative_tokens,
+    visual_representative_tokens,
+)
+
+
+def _run_block(block, x, gradient_checkpointing):
+    """One CLIP residual block; with checkpointing its activations are recomputed in backward."""
+    if gradient_checkpointing and torch.is_grad_enabled():
+        return checkpoint(block, x, use_reentrant=False)
+    return block(x)
+
+
+class SEPTextEncoder(nn.Module):
+    """CLIP's text transformer on prompt embeddings, with a TFM before each fusion layer.
+
+    Before block ``l`` in ``fusion_layers`` the context positions ``1..n_ctx`` are replaced by
+    ``TFM_l(P = x[1 : 1+n_ctx], R = x[1+n_ctx : 1+2*n_ctx])``; the sequence length never changes,
+    so CLIP's causal mask and the [EOS] pooling position are untouched.
+
+    ``fusion_layers``: 0-based block indices, None or empty for the default (all blocks but the
+    first), see ``resolve_fusion_layers``. ``token_fusion_kwargs``: extra ``TokenFusion``
+    arguments (``hidden_dim``, ``scale_init``, ``attention_axis``). ``gradient_checkpointing``
+    recomputes each CLIP block in the backward pass, bounding memory for many classes.
+    """
+
+    def __init__(self, clip_model, n_ctx, fusion_layers=None, token_fusion_kwargs=None,
+                 gradient_checkpointing=False):
+        super().__init__()
+        self.transformer = clip_model.transformer
+        self.positional_embedding = clip_model.positional_embedding
+        self.ln_final = clip_model.ln_final
+        self.text_projection = clip_model.text_projection
+        for frozen in (self.transformer, self.positional_embedding, self.ln_final,
+                       self.text_projection):
+            frozen.requires_grad_(False)
+        context_length = self.positional_embedding.shape[0]
+        if not 1 <= n_ctx <= (context_length - 1) // 2:
+            raise ValueError(
+                f"{n_ctx} text context tokens do not fit CLIP's context length {context_length} "
+                "together with as many representative tokens after them"
+            )
+        self.n_ctx = n_ctx
+        self.gradient_checkpointing = gradient_checkpointing
+        width = clip_model.ln_final.weight.shape[0]
+        depth = len(self.transformer.resblocks)
+        layers = resolve_fusion_layers(fusion_layers, depth, encoder="text encoder")
+        self.fusion_modules = LayerwiseTokenFusion(layers, width, token_fusion_kwargs)
+
+    @property
+    def dtype(self):
+        return self.text_projection.dtype
+
+    @property
+    def fusion_layers(self):
+        return self.fusion_modules.layers
+
+    def forward(self, prompt_embeddings, tokenized_prompts):
+        """``[n_cls, L, Dt]`` prompt embeddings (context at positions ``1..n_ctx``) and their
+        ``[n_cls, L]`` token ids -> ``[n_cls, embed_dim]`` features pooled at [EOS]."""
+        self._check_inputs(prompt_embeddings, tokenized_prompts)
+        n_cls, length, _ = prompt_embeddings.shape
+        dtype = self.dtype
+        x = prompt_embeddings.type(dtype) + self.positional_embedding[:length].type(dtype)
+        x = x.permute(1, 0, 2)  # [L, n_cls, Dt]: CLIP's sequence-first layout
+        for index, block in enumerate(self.transformer.resblocks):
+            fusion = self.fusion_modules.for_block(index)
+            if fusion is not None:
+                x = self._fuse(x, fusion)
+            x = _run_block(block, x, self.gradient_checkpointing)
+        x = x.permute(1, 0, 2)  # [n_cls, L, Dt]
+        x = self.ln_final(x).type(dtype)
+        eos_positions = tokenized_prompts.argmax(dim=-1).to(x.device)  # [EOS] has the largest id
+        return x[torch.arange(n_cls, device=x.device), eos_positions] @ self.text_projection
+
+    def _fuse(self, x, fusion):
+        """``x`` ``[L, n_cls, Dt]`` with its context positions rebuilt by ``fusion``."""
+        n_ctx = self.n_ctx
+        tokens = x.permute(1, 0, 2)  # [n_cls, L, Dt]
+        fused = fusion(tokens[:, 1 : 1 + n_ctx], text_representative_tokens(tokens, n_ctx))
+        fused = fused.permute(1, 0, 2).type(x.dtype)  # [n_ctx, n_cls, Dt]
+        return torch.cat([x[:1], fused, x[1 + n_ctx :]])
+
+    def _check_inputs(self, prompt_embeddings, tokenized_prompts):
+        width = self.positional_embedding.shape[1]
+        if prompt_embeddings.dim() != 3 or prompt_embeddings.shape[-1] != width:
+            raise ValueError(
+                f"Prompt embeddings must be [n_cls, L, {width}]; "
+                f"got {tuple(prompt_embeddings.shape)}"
+            )
+        if tuple(tokenized_prompts.shape) != tuple(prompt_embeddings.shape[:2]):
+            raise ValueError(
+                f"Tokenized prompts {tuple(tokenized_prompts.shape)} do not match prompt "
+                f"embeddings {tuple(prompt_embeddings.shape)}"
+            )
+        length = prompt_embeddings.shape[1]
+        if not 1 + 2 * self.n_ctx <= length <= self.positional_embedding.shape[0]:
+            raise ValueError(
+                f"Prompt length {length} must lie between {1 + 2 * self.n_ctx} ([SOS], context "
+                f"and representative tokens) and CLIP's context length "
+                f"{self.positional_embedding.shape[0]}"
+            )
+
+
+class VisualPrompts(nn.Module):
+    """Everything the vision branch learns: ``m`` prompt tokens and one TFM per fusion layer."""
+
+    def __init__(self, n_prompts, width, fusion_layers, token_fusion_kwargs=None):
+        super().__init__()
+        self.tokens = nn.Parameter(torch.empty(n_prompts, width))  # [m, Dv]
+        nn.init.normal_(self.tokens, std=0.02)
+        self.fusion_modules = LayerwiseTokenFusion(fusion_layers, width, token_fusion_kwargs)
+
+
+class SEPImageEncoder(nn.Module):
+    """CLIP's ViT with ``n_prompts`` appended prompt tokens, fused before each fusion layer.
+
+    The prompt tokens are appended after [CLS] + patches once positional embeddings are added,
+    before ``ln_pre``. Before block ``l`` in ``fusion_layers`` the last ``m`` tokens become
+    ``TFM_l(P = x[-m:], R)``, with ``R`` the ``m`` pre-trained tokens of largest mean squared
+    activation (``selection_mode`` "batch" or "sample", see ``visual_representative_tokens``).
+    Output: the projected [CLS] token. Other arguments as for ``SEPTextEncoder``.
+    """
+
+    def __init__(self, clip_model, n_prompts, fusion_layers=None, selection_mode="batch",
+                 token_fusion_kwargs=None, gradient_checkpointing=False):
+        super().__init__()
+        visual = clip_model.visual
+        if not hasattr(visual, "transformer"):
+            kind = "ResNet" if isinstance(visual, ModifiedResNet) else "non-ViT"
+            raise ValueError(
+                "SEP needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14, ...): its visual "
+                f"prompt tokens join the transformer's token sequence; got {kind} image encoder "
+                f"{type(visual).__name__}. Choose a ViT MODEL.BACKBONE.NAME."
+            )
+        if selection_mode not in SELECTION_MODES:
+            raise ValueError(
+                f'Visual selection mode "{selection_mode}" is not one of {SELECTION_MODES}'
+            )
+        n_pretrained = visual.positional_embedding.shape[0]  # [CLS] + patches
+        if not 1 <= n_prompts <= n_pretrained:
+            raise ValueError(
+                f"{n_prompts} visual prompt tokens: need 1..{n_pretrained} (as many representative "
+                "tokens are picked among [CLS] and the patches)"
+            )
+        self.visual = visual
+        visual.requires_grad_(False)
+        self.n_prompts = n_prompts
+        self.selection_mode = selection_mode
+        self.gradient_checkpointing = gradient_checkpointing
+        width = visual.conv1.out_channels
+        depth = len(visual.transformer.resblocks)
+        layers = resolve_fusion_layers(fusion_layers, depth, encoder="image encoder")
+        self.visual_prompts = VisualPrompts(n_prompts, width, layers, token_fusion_kwargs)
+
+    @property
+    def dtype(self):
+        return self.visual.conv1.weight.dtype
+
+    @property
+    def fusion_layers(self):
+        return self.visual_prompts.fusion_modules.layers
+
+    def forward(self, images):
+        """``[B, 3, H, W]`` images -> ``[B, embed_dim]`` features."""
+        visual = self.visual
+        x = visual.conv1(images.type(self.dtype))  # [B, Dv, grid, grid]
+        x = x.flatten(2).permute(0, 2, 1)  # [B, HW, Dv]
+        self._check_grid(images, x)
+        batch_size = x.shape[0]
+        class_token = visual.class_embedding.type(x.dtype).expand(batch_size, 1, -1)
+        x = torch.cat([class_token, x], dim=1) + visual.positional_embedding.type(x.dtype)
+        prompts = self.visual_prompts.tokens.type(x.dtype).expand(batch_size, -1, -1)  # [B, m, Dv]
+        x = visual.ln_pre(torch.cat([x, prompts], dim=1))  # [B, 1 + HW + m, Dv]
+        x = x.permute(1, 0, 2)  # [1 + HW + m, B, Dv]: CLIP's sequence-first layout
+        for index, block in enumerate(visual.transformer.resblocks):
+            fusion = self.visual_prompts.fusion_modules.for_block(index)
+            if fusion is not None:
+                x = self._fuse(x, fusion)
+            x = _run_block(block, x, self.gradient_checkpointing)
+        x = visual.ln_post(x[0])  # [B, Dv]: the [CLS] token
+        if visual.proj is not None:
+            x = x @ visual.proj
+        return x
+
+    def _fuse(self, x, fusion):
+        """``x`` ``[1 + HW + m, B, Dv]`` with its prompt tokens rebuilt by ``fusion``."""
+        n_prompts = self.n_prompts
+        tokens = x.permute(1, 0, 2)  # [B, 1 + HW + m, Dv]
+        representative = visual_representative_tokens(tokens, n_prompts, self.selection_mode)
+        fused = fusion(tokens[:, -n_prompts:], representative)  # [B, m, Dv]
+        return torch.cat([x[:-n_prompts], fused.permute(1, 0, 2).type(x.dtype)])
+
+    def _check_grid(self, images, patches):
+        expected = self.visual.positional_embedding.shape[0] - 1
+        if patches.shape[1] != expected:
+            resolution = self.visual.input_resolution
+            raise ValueError(
+                f"Images of size {tuple(images.shape[-2:])} give {patches.shape[1]} patches; this "
+                f"CLIP backbone expects {resolution}x{resolution} images ({expected} patches)"
+            )
