@@ -1,0 +1,93 @@
+"""One command from the output tree to the comparison table.
+
+    python tools/compare_results.py output                      # base-to-new, terminal table
+    python tools/compare_results.py output --format markdown --out results.md --paper
+    python tools/compare_results.py output --protocol cross_dataset --format csv --out xd.csv
+    python tools/compare_results.py output --plot hm.png --seeds 1 2 3
+
+Per method (TRAINER/TAG and shots) and dataset it shows the mean over seeds, how many seeds were
+found, and an average row; missing runs are marked and listed, never averaged silently.
+"""
+import argparse
+import os
+import sys
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tools.results.aggregate import NoRunsFound, summarize  # noqa: E402
+from tools.results.protocols import PROTOCOLS  # noqa: E402
+from tools.results.published import PUBLISHED_CSV, load_published  # noqa: E402
+from tools.results.table import RENDERERS, build_table  # noqa: E402
+
+FORMAT_OF_SUFFIX = {".md": "markdown", ".markdown": "markdown", ".csv": "csv"}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("output_root", help="the scripts' OUTPUT folder (default layout: output/)")
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="base2new")
+    parser.add_argument("--format", choices=sorted(RENDERERS), default=None,
+                        help="table (default), markdown or csv; default from --out's suffix")
+    parser.add_argument("--out", help="write the table to this file instead of stdout")
+    parser.add_argument("--plot", help="also draw a grouped bar chart (HM for base2new) to a PNG")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3],
+                        help="seeds every run is expected to have (default: 1 2 3)")
+    parser.add_argument("--datasets", nargs="+", default=None,
+                        help="expected datasets (targets for cross_dataset/domain_generalization); "
+                             "default: the protocol's standard list")
+    parser.add_argument("--metric", default="accuracy",
+                        help="result.json key / log keyword to tabulate (default: accuracy)")
+    parser.add_argument("--paper", action="store_true",
+                        help="add the published rows and ours-minus-paper rows")
+    parser.add_argument("--published", default=PUBLISHED_CSV, help="published-results CSV")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 1 when a seed or dataset is missing")
+    return parser.parse_args(argv)
+
+
+def _resolve_root(output_root, protocol):
+    """Accept both OUTPUT and OUTPUT/<protocol>."""
+    root = os.path.normpath(output_root)
+    return os.path.dirname(root) if os.path.basename(root) == protocol else root
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    output_format = args.format or FORMAT_OF_SUFFIX.get(
+        os.path.splitext(args.out or "")[1].lower(), "table")
+    protocol = PROTOCOLS[args.protocol]
+    root = _resolve_root(args.output_root, protocol.name)
+    try:
+        summary = summarize(root, protocol, args.seeds, args.metric, args.datasets)
+    except NoRunsFound as error:
+        present = [name for name in sorted(PROTOCOLS)
+                   if os.path.isdir(os.path.join(root, name)) and name != protocol.name]
+        hint = f"; found {', '.join(present)}: pass --protocol" if present else ""
+        print(f"error: {error}{hint}", file=sys.stderr)
+        return 2
+    published = load_published(args.published) if args.paper else None
+    table = build_table(summary, published)
+    text = RENDERERS[output_format](table)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out_file:
+            out_file.write(text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if table.warnings and (output_format == "csv" or args.out):
+        for warning in table.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    if args.plot:
+        from tools.results.plot import plot_table
+
+        plot_table(table, protocol.primary_column, args.plot,
+                   title=f"{protocol.name}: {protocol.primary_column} per dataset "
+                   "(hatched: missing seeds or datasets)")
+        print(f"wrote {args.plot}", file=sys.stderr)
+    incomplete = any(row.flagged for row in table.rows if row.kind in ("dataset", "average"))
+    return 1 if args.strict and incomplete else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

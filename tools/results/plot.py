@@ -1,0 +1,62 @@
+"""Grouped bar chart of one table column (HM for base-to-new) per dataset and method."""
+import numpy as np
+
+
+def _series_name(row, several_shots):
+    method = row.cells["Method"]
+    return f"{method} ({row.cells['Shots']}-shot)" if several_shots else method
+
+
+def plot_table(table, column, path, title=None):
+    """Write a PNG with one bar group per dataset (and the average), one bar per method.
+
+    Paper rows appear only where they have a number; difference rows are left out. Bars of rows
+    with missing seeds or datasets are hatched; a missing number leaves no empty slot. Returns
+    the number of bars drawn.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [row for row in table.rows if row.kind != "diff"]
+    several_shots = len({row.cells["Shots"] for row in rows if row.kind != "paper"}) > 1
+    groups, series = [], {}
+    for row in rows:
+        dataset = row.cells["Dataset"]
+        if dataset not in groups:
+            groups.append(dataset)
+        name = _series_name(row, several_shots)
+        series.setdefault(name, {})[dataset] = (row.cells.get(column), row.flagged)
+
+    # Each group holds only the bars that have a value, centred on the group's tick.
+    present = [
+        [name for name in series if series[name].get(group, (None, False))[0] is not None]
+        for group in groups
+    ]
+    bars_per_group = max([len(names) for names in present] + [1])
+    bar_width = 0.8 / bars_per_group
+    colours = {name: f"C{index % 10}" for index, name in enumerate(series)}
+    figure_width = max(6.0, 0.35 * sum(len(names) for names in present) + 0.5 * len(groups) + 3)
+    figure, axes = plt.subplots(figsize=(min(figure_width, 30.0), 4.5))
+    positions = np.arange(len(groups))
+    labelled = set()
+    for position, group, names in zip(positions, groups, present):
+        for slot, name in enumerate(names):
+            value, flagged = series[name][group]
+            offset = position + bar_width * (slot - (len(names) - 1) / 2)
+            axes.bar(offset, value, bar_width, color=colours[name], edgecolor="black",
+                     linewidth=0.4, hatch="//" if flagged else None,
+                     label=None if name in labelled else name)
+            labelled.add(name)
+    drawn = sum(len(names) for names in present)
+    axes.set_xticks(positions)
+    axes.set_xticklabels(groups, rotation=30, ha="right")
+    axes.set_ylabel(f"{column} (%)")
+    axes.set_title(title or f"{column} per dataset (hatched: missing seeds or datasets)")
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+    return drawn
