@@ -21,7 +21,7 @@ class TextEncoder(nn.Module):
         self.checkpoint_blocks = checkpoint_blocks
 
     def forward(self, prompt_embeddings, tokenized_prompts):
-        dtype = self.positional_embedding.dtype
+        dtype = self.text_projection.dtype  # the weights' dtype (positional_embedding stays fp32)
         x = prompt_embeddings.type(dtype) + self.positional_embedding.type(dtype)
         x = x.permute(1, 0, 2)  # [n_prompts, L, D] -> [L, n_prompts, D]
         for block in self.transformer.resblocks:

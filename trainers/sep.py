@@ -1,0 +1,187 @@
+"""SEP: Self-Enhanced Prompt Tuning (Yao et al., arXiv 2405.15549), as specified in SEP.md.
+
+Text and visual prompt tokens are rebuilt before chosen encoder layers from representative
+pre-trained tokens by Token Fusion Modules (``trainers/sep_model``); the prompted features are
+fused with frozen CLIP's, and training adds consistency and prototype-classifier losses.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from dassl.engine import TRAINER_REGISTRY
+
+from .clip_loading import is_vit
+from .prompt_learner import ContextPromptLearner
+from .prompt_trainer import PromptTrainer
+from .prompted_clip import PromptedCLIP, normalize
+from .sep_model import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
+from .templates import hand_crafted_prompts
+from .text_encoder import encode_prompts_normalized
+
+CONSISTENCY_COSINE_EPS = 1e-7  # the reference's nn.CosineSimilarity eps
+
+
+class SEPLearnable(nn.Module):
+    """Every trained tensor of SEP, and nothing else: what is optimised and checkpointed."""
+
+    def __init__(self, prompt_learner, text_fusion, visual_prompts, prototype):
+        super().__init__()
+        self.prompt_learner = prompt_learner  # text context [n_ctx, Dt]
+        self.text_fusion = text_fusion  # one TFM per fusion layer of the text encoder
+        self.visual_prompts = visual_prompts  # visual tokens [m, Dv] + the vision TFMs
+        self.prototype = prototype  # training-only prototype classifier [n_cls, embed_dim]
+
+
+def cosine_distance(a, b):
+    """1 - mean cosine similarity of matching rows."""
+    return 1.0 - F.cosine_similarity(a, b, dim=-1, eps=CONSISTENCY_COSINE_EPS).mean()
+
+
+class SEPModel(PromptedCLIP):
+    class_bound_keys = ("prototype.weight",)
+
+    def __init__(self, clip_model, classnames, dataset_name, sep_cfg):
+        super().__init__(clip_model)
+        self.sep_cfg = sep_cfg
+        fusion_kwargs = dict(
+            hidden_dim=sep_cfg.TFM_HIDDEN_DIM,
+            scale_init=sep_cfg.TFM_SCALE_INIT,
+            attention_axis=sep_cfg.ATTENTION_AXIS,
+        )
+        fusion_layers = list(sep_cfg.FUSION_LAYERS)
+        prompt_learner = ContextPromptLearner(
+            classnames, clip_model, n_ctx=sep_cfg.N_CTX_TEXT, ctx_init=sep_cfg.CTX_INIT
+        )
+        self.text_encoder = SEPTextEncoder(
+            clip_model, prompt_learner.n_ctx, fusion_layers, fusion_kwargs,
+            gradient_checkpointing=sep_cfg.CHECKPOINT_TEXT_BLOCKS,
+        )
+        self.prompted_image_encoder = SEPImageEncoder(
+            clip_model, sep_cfg.N_CTX_VISION, fusion_layers, sep_cfg.SELECTION_MODE, fusion_kwargs
+        )
+        print(f"Token fusion before text blocks {self.text_encoder.fusion_layers} and image "
+              f"blocks {self.prompted_image_encoder.fusion_layers}")
+        embed_dim = clip_model.text_projection.shape[1]
+        prototype = nn.Linear(embed_dim, len(classnames), bias=False)
+        self.learnable = SEPLearnable(
+            prompt_learner,
+            self.text_encoder.fusion_modules,
+            self.prompted_image_encoder.visual_prompts,
+            prototype,
+        )
+        frozen_prompts = hand_crafted_prompts(dataset_name, classnames)
+        self.register_buffer(  # g0: frozen CLIP on the hand-crafted template, [n_cls, embed_dim]
+            "text_features_fixed",
+            encode_prompts_normalized(clip_model, frozen_prompts),
+            persistent=False,
+        )
+
+    @property
+    def prompt_learner(self):
+        return self.learnable.prompt_learner
+
+    def compute_text_features(self):
+        learner = self.prompt_learner
+        prompted = normalize(self.text_encoder(learner(), learner.tokenized_prompts))
+        return normalize(prompted + self.text_features_fixed)
+
+    def frozen_image_features(self, image):
+        """f0: frozen CLIP's normalised image features (no prompts, no gradient)."""
+        with torch.no_grad():
+            return normalize(self.image_encoder(image.type(self.dtype)))
+
+    def image_features(self, image):
+        """(f0, final image features normalize(normalize(f) + f0))."""
+        frozen = self.frozen_image_features(image)
+        prompted = normalize(self.prompted_image_encoder(image))
+        return frozen, normalize(prompted + frozen)
+
+    def forward(self, image):
+        _, image_features = self.image_features(image)
+        return self.logits(image_features, self.text_features())
+
+    def prototype_logits(self, image_features):
+        weights = normalize(self.learnable.prototype.weight)
+        return self.sep_cfg.PROTO_SCALE * normalize(image_features) @ weights.t().type(image_features.dtype)
+
+    def loss_terms(self, image, label):
+        """Logits and the four loss terms of SEP.md (unweighted), computed in fp32."""
+        frozen_image, image_features = self.image_features(image)
+        text_features = self.text_features()
+        logits = self.logits(image_features, text_features)
+        terms = {
+            "ce": F.cross_entropy(logits.float(), label),
+            "text_consistency": cosine_distance(text_features.float(), self.text_features_fixed.float()),
+            "visual_consistency": cosine_distance(frozen_image.float(), image_features.float()),
+            "prototype": F.cross_entropy(self.prototype_logits(image_features).float(), label)
+            + F.cross_entropy(self.prototype_logits(frozen_image).float(), label),
+        }
+        return logits, terms
+
+    def training_loss(self, image, label):
+        logits, terms = self.loss_terms(image, label)
+        cfg = self.sep_cfg
+        loss = (
+            terms["ce"]
+            + cfg.W_TEXT * terms["text_consistency"]
+            + cfg.W_VISUAL * terms["visual_consistency"]
+            + cfg.W_PROTO * terms["prototype"]
+        )
+        return logits, loss
+
+    @torch.no_grad()
+    def set_prototypes(self, frozen_features, labels):
+        """Prototype i <- normalised mean of class i's normalised frozen image features."""
+        n_cls, embed_dim = self.learnable.prototype.weight.shape
+        sums = torch.zeros(n_cls, embed_dim, device=frozen_features.device)
+        sums.index_add_(0, labels, frozen_features.float())
+        counts = torch.bincount(labels, minlength=n_cls)
+        missing = (counts == 0).nonzero().flatten().tolist()
+        if missing:
+            raise ValueError(f"No training images for classes {missing}: cannot build prototypes")
+        prototypes = normalize(sums / counts.unsqueeze(1))
+        weight = self.learnable.prototype.weight
+        weight.copy_(prototypes.to(weight.dtype))
+
+
+@TRAINER_REGISTRY.register()
+class SEP(PromptTrainer):
+    METHOD_CFG = "SEP"
+
+    def check_cfg(self, cfg):
+        super().check_cfg(cfg)
+        sep_cfg = cfg.TRAINER.SEP
+        if sep_cfg.SELECTION_MODE not in SELECTION_MODES:
+            raise ValueError(
+                f'TRAINER.SEP.SELECTION_MODE "{sep_cfg.SELECTION_MODE}" is not one of {SELECTION_MODES}'
+            )
+        if sep_cfg.ATTENTION_AXIS not in ATTENTION_AXES:
+            raise ValueError(
+                f'TRAINER.SEP.ATTENTION_AXIS "{sep_cfg.ATTENTION_AXIS}" is not one of {ATTENTION_AXES}'
+            )
+
+    def build_custom_clip(self, classnames, clip_model):
+        if not is_vit(clip_model):
+            raise ValueError(
+                f'SEP needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14); "{self.cfg.MODEL.BACKBONE.NAME}" '
+                "has a ResNet image encoder, into whose token sequence visual prompts cannot be inserted."
+            )
+        return SEPModel(clip_model, classnames, self.cfg.DATASET.NAME, self.method_cfg)
+
+    def before_train(self):
+        # Before resuming, so that a resumed run restores the trained prototypes over these.
+        self.initialize_prototypes()
+        super().before_train()
+
+    @torch.no_grad()
+    def initialize_prototypes(self):
+        """One pass over the training loader (as the reference, with its augmentation)."""
+        self.set_model_mode("eval")
+        features, labels = [], []
+        with self.autocast():
+            for batch in self.train_loader_x:
+                image, label = self.parse_batch_test(batch)
+                features.append(self.model.frozen_image_features(image).float())
+                labels.append(label)
+        self.model.set_prototypes(torch.cat(features), torch.cat(labels))
+        print(f"Initialised {len(self.dm.dataset.classnames)} class prototypes from frozen image features")
