@@ -1,0 +1,7 @@
+#!/bin/bash
+# CoOp cross-dataset transfer: evaluate the ImageNet-trained model (xd_train.sh) on another dataset.
+# Usage: DATA=/path/to/datasets bash scripts/coop/xd_test.sh DATASET SEED [yacs options]
+TRAINER=CoOp
+CFG=vit_b16_ep50_ctxv1
+source "$(dirname "$0")/../common.sh"
+xd_test cross_dataset "$@"

@@ -1,0 +1,81 @@
+"""CoCoOp (Zhou et al., CVPR 2022): CoOp's context shifted per image by a small meta-network."""
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+
+from dassl.engine import TRAINER_REGISTRY
+
+from .coop import CoOpModel
+from .prompt_learner import ContextPromptLearner
+from .prompt_trainer import PromptTrainer
+from .prompted_clip import normalize
+
+# The meta-net's bottleneck: its hidden width is the image feature width divided by this.
+META_NET_REDUCTION = 16
+
+
+class ConditionalPromptLearner(ContextPromptLearner):
+    """Shared context plus a meta-net that maps an image feature to a shift of every context token.
+
+    The learnable state is ``ctx`` and ``meta_net.*`` (the names CoCoOp's checkpoints use).
+    """
+
+    def __init__(self, classnames, clip_model, n_ctx, ctx_init=""):
+        super().__init__(classnames, clip_model, n_ctx, ctx_init)
+        image_dim = clip_model.visual.output_dim
+        ctx_dim = self.ctx.shape[-1]
+        hidden_dim = image_dim // META_NET_REDUCTION
+        self.meta_net = nn.Sequential(OrderedDict([
+            ("linear1", nn.Linear(image_dim, hidden_dim)),
+            ("relu", nn.ReLU(inplace=True)),
+            ("linear2", nn.Linear(hidden_dim, ctx_dim)),
+        ]))
+        # In CLIP's dtype, as the context: half precision under PREC fp16, as in CoCoOp.
+        self.meta_net.to(self.ctx.dtype)
+
+    def forward(self, image_features):
+        """Each image's context ``[B, n_ctx, D]`` from its normalised feature ``[B, E]``."""
+        shift = self.meta_net(image_features)  # [B, D], one shift for all context tokens
+        return self.ctx.unsqueeze(0) + shift.unsqueeze(1)
+
+    def prompts_for(self, image_context):
+        """Prompt embeddings ``[n_cls, L, D]`` of every class for one image's ``[n_ctx, D]`` context."""
+        return self.assemble(image_context.unsqueeze(0).expand(self.n_cls, -1, -1))
+
+
+class CoCoOpModel(CoOpModel):
+    text_depends_on_image = True
+
+    def compute_text_features(self, image_features):
+        """Each image's own class text features ``[B, n_cls, E]``, L2-normalised.
+
+        One image at a time: the prompts of a whole test batch for ImageNet's 1000 classes
+        would not fit in memory at once.
+        """
+        learner = self.learnable
+        contexts = learner(image_features)  # [B, n_ctx, D]
+        return torch.stack([
+            normalize(self.text_encoder(learner.prompts_for(context), learner.tokenized_prompts))
+            for context in contexts
+        ])
+
+    def forward(self, image):
+        image_features = self.image_features(image)  # [B, E]
+        text_features = self.compute_text_features(image_features)  # [B, n_cls, E]
+        return torch.cat([
+            self.logits(feature.unsqueeze(0), features_of_image)
+            for feature, features_of_image in zip(image_features, text_features)
+        ])  # [B, n_cls]
+
+
+@TRAINER_REGISTRY.register()
+class CoCoOp(PromptTrainer):
+    METHOD_CFG = "COCOOP"
+
+    def build_custom_clip(self, classnames, clip_model):
+        method_cfg = self.method_cfg
+        learner = ConditionalPromptLearner(
+            classnames, clip_model, n_ctx=method_cfg.N_CTX, ctx_init=method_cfg.CTX_INIT
+        )
+        return CoCoOpModel(clip_model, learner)

@@ -1,0 +1,58 @@
+"""KgCoOp (Yao et al., CVPR 2023): CoOp kept close to CLIP's hand-crafted class text features."""
+import torch.nn.functional as F
+
+from dassl.engine import TRAINER_REGISTRY
+
+from .coop import CoOpModel, coop_prompt_learner
+from .prompt_trainer import PromptTrainer
+from .templates import hand_crafted_prompts
+from .text_encoder import encode_prompts_normalized
+
+
+def knowledge_guidance_loss(text_features, template_text_features):
+    """``1 - mean_c cos(w_c, w_c^clip)`` over classes; 0 when the prompted features equal CLIP's."""
+    cosine = F.cosine_similarity(text_features.float(), template_text_features.float(), dim=-1)
+    return 1.0 - cosine.mean()
+
+
+class KgCoOpModel(CoOpModel):
+    """CoOp's model plus the frozen text features of the dataset's hand-crafted template.
+
+    The template features come from the same frozen CLIP, once, at build time; they are a
+    non-persistent buffer, rebuilt for whichever classes the model is evaluated on.
+    """
+
+    def __init__(self, clip_model, prompt_learner, template_prompts, weight,
+                 checkpoint_text_blocks=False):
+        super().__init__(clip_model, prompt_learner, checkpoint_text_blocks)
+        self.weight = weight
+        print(f"Hand-crafted prompts: {template_prompts}")
+        self.register_buffer(
+            "template_text_features",
+            encode_prompts_normalized(clip_model, template_prompts),  # [n_cls, E]
+            persistent=False,
+        )
+
+    def training_loss(self, image, label):
+        text_features = self.compute_text_features()  # [n_cls, E]
+        logits = self.logits(self.image_features(image), text_features)
+        guidance = knowledge_guidance_loss(text_features, self.template_text_features)
+        return logits, F.cross_entropy(logits, label) + self.weight * guidance
+
+
+@TRAINER_REGISTRY.register()
+class KgCoOp(PromptTrainer):
+    METHOD_CFG = "KGCOOP"
+
+    def check_cfg(self, cfg):
+        super().check_cfg(cfg)
+        if cfg.TRAINER.KGCOOP.W < 0:
+            raise ValueError(f"TRAINER.KGCOOP.W must be >= 0, got {cfg.TRAINER.KGCOOP.W}")
+
+    def build_custom_clip(self, classnames, clip_model):
+        method_cfg = self.method_cfg
+        learner = coop_prompt_learner(method_cfg, classnames, clip_model)
+        prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames)
+        return KgCoOpModel(
+            clip_model, learner, prompts, method_cfg.W, method_cfg.CHECKPOINT_TEXT_BLOCKS
+        )
