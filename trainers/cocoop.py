@@ -40,7 +40,7 @@ class ConditionalPromptLearner(ContextPromptLearner):
         return self.ctx.unsqueeze(0) + shift.unsqueeze(1)
 
     def prompts_for(self, image_context):
-        """Prompt embeddings ``[n_cls, L, D]`` of every class for one image's ``[n_ctx, D]`` context."""
+        """Prompts ``[n_cls, L, D]`` of every class for one image's context ``[n_ctx, D]``."""
         return self.assemble(image_context.unsqueeze(0).expand(self.n_cls, -1, -1))
 
 

@@ -1,0 +1,87 @@
+"""The baselines' shell scripts end to end on the toy Caltech101 (train.py in subprocesses)."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# script folder -> (trainer name, config)
+METHODS = {
+    "coop": ("CoOp", "vit_b16_ep50_ctxv1"),
+    "cocoop": ("CoCoOp", "vit_b16_c4_ep10_batch1_ctxv1"),
+    "kgcoop": ("KgCoOp", "vit_b16_ep100_ctxv1"),
+    "zsclip": ("ZeroshotCLIP", "vit_b16"),
+}
+SHOTS = "2"
+
+
+def run_script(script, *args, data=None, output=None):
+    env = {key: value for key, value in os.environ.items() if key not in ("DATA", "OUTPUT")}
+    env.update(PYTHON=sys.executable, SHOTS=SHOTS)
+    if data is not None:
+        env["DATA"] = str(data)
+    if output is not None:
+        env["OUTPUT"] = str(output)
+    return subprocess.run(
+        ["bash", os.path.join(REPO_ROOT, "scripts", script), *args],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def toy_options(toy_data_root, method):
+    tiny_clip_path = os.path.join(toy_data_root, "tiny_clip.pt")
+    options = ["MODEL.BACKBONE.NAME", tiny_clip_path, "INPUT.SIZE", "(32,32)",
+               "DATALOADER.NUM_WORKERS", "0"]
+    if method != "zsclip":  # zero-shot CLIP's "training" script runs 0 epochs
+        options += ["OPTIM.MAX_EPOCH", "1"]
+    return options
+
+
+def only_match(pattern):
+    matches = glob.glob(pattern)
+    assert len(matches) == 1, (pattern, matches)
+    return matches[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_base2new_scripts_write_results_and_skip_finished_jobs(method, toy_data_root, tmp_path):
+    trainer, config = METHODS[method]
+    options = toy_options(toy_data_root, method)
+    arguments = ("caltech101", "1", *options)
+    for phase, split, subsample in (("train", "train_base", "base"), ("test", "test_new", "new")):
+        script = f"{method}/base2new_{phase}.sh"
+        result = run_script(script, *arguments, data=toy_data_root, output=tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        run_dir = only_match(
+            f"{tmp_path}/base2new/{split}/caltech101/shots_{SHOTS}/{trainer}/{config}_opts-*/seed1"
+        )
+        with open(os.path.join(run_dir, "result.json")) as f:
+            record = json.load(f)
+        assert (record["method"], record["subsample"]) == (trainer, subsample)
+        assert record["num_shots"] == int(SHOTS)
+
+        rerun = run_script(script, *arguments, data=toy_data_root, output=tmp_path)
+        assert rerun.returncode == 0
+        assert "Skip this job" in rerun.stdout
+
+
+@pytest.mark.parametrize("script", [f"{method}/base2new_train.sh" for method in sorted(METHODS)]
+                         + ["cocoop/xd_train.sh"])
+def test_scripts_without_data_say_so_and_exit_2(script, tmp_path):
+    result = run_script(script, "caltech101", "1", output=tmp_path)
+    assert result.returncode == 2
+    assert "DATA is not set" in result.stderr
+
+
+@pytest.mark.parametrize("method", ["coop", "cocoop", "kgcoop"])
+@pytest.mark.parametrize("script", ["xd_test.sh", "dg_test.sh"])
+def test_cross_dataset_tests_need_a_finished_imagenet_run(method, script, tmp_path):
+    result = run_script(f"{method}/{script}", "imagenetv2", "1", data=tmp_path, output=tmp_path)
+    assert result.returncode == 1
+    assert "No finished ImageNet training" in result.stderr
+    assert f"cross_dataset/train/imagenet/shots_{SHOTS}/{METHODS[method][0]}/" in result.stderr

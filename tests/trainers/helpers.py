@@ -1,0 +1,146 @@
+"""Build the baseline trainers as train.py does, on the toy Caltech101 and the tiny CLIP."""
+import json
+import os
+
+import torch
+from dassl.engine import build_trainer
+
+import datasets  # noqa: F401  (registers the datasets)
+import trainers  # noqa: F401  (registers the trainers)
+from trainers.config import project_cfg_default
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# trainer name -> (config node, published config under configs/trainers/)
+TRAINERS = {
+    "ZeroshotCLIP": ("ZSCLIP", "ZeroshotCLIP/vit_b16.yaml"),
+    "CoOp": ("COOP", "CoOp/vit_b16_ep50_ctxv1.yaml"),
+    "CoCoOp": ("COCOOP", "CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml"),
+    "KgCoOp": ("KGCOOP", "KgCoOp/vit_b16_ep100_ctxv1.yaml"),
+}
+TEST_BATCH_SIZE = 4
+# The published learning rate from the first step (warm-up runs at 1e-5 for a whole epoch).
+NO_WARMUP = ("OPTIM.WARMUP_EPOCH", 0)
+
+
+def trainer_cfg(trainer_name, toy, output_dir, *opts, subsample="base", prec="fp32"):
+    """The published config of ``trainer_name`` shrunk to the toy data: 2 shots, 1 epoch, CPU."""
+    node, config_file = TRAINERS[trainer_name]
+    cfg = project_cfg_default()
+    cfg.merge_from_file(os.path.join(REPO_ROOT, "configs", "datasets", "caltech101.yaml"))
+    cfg.merge_from_file(os.path.join(REPO_ROOT, "configs", "trainers", config_file))
+    cfg.merge_from_list([
+        "TRAINER.NAME", trainer_name,
+        "DATASET.ROOT", toy.root,
+        "DATASET.NUM_SHOTS", 2,
+        "DATASET.SUBSAMPLE_CLASSES", subsample,
+        "MODEL.BACKBONE.NAME", toy.tiny_clip_path,
+        "INPUT.SIZE", (32, 32),
+        "DATALOADER.NUM_WORKERS", 0,
+        "DATALOADER.TRAIN_X.BATCH_SIZE", 4,
+        "DATALOADER.TEST.BATCH_SIZE", TEST_BATCH_SIZE,
+        "OPTIM.MAX_EPOCH", 1,
+        "OUTPUT_DIR", str(output_dir),
+        "SEED", 1,
+        f"TRAINER.{node}.PREC", prec,
+    ])
+    cfg.merge_from_list(list(opts))
+    cfg.freeze()
+    return cfg
+
+
+def make_trainer(trainer_name, toy, output_dir, *opts, subsample="base", prec="fp32"):
+    torch.manual_seed(0)  # random context / meta-net initialisation
+    return build_trainer(
+        trainer_cfg(trainer_name, toy, output_dir, *opts, subsample=subsample, prec=prec)
+    )
+
+
+def fixed_batch(trainer):
+    """One test-transformed batch (no random augmentation) of the training images."""
+    batch = next(iter(trainer.test_loader))
+    return batch["img"].to(trainer.device), batch["label"].to(trainer.device)
+
+
+def training_losses(trainer, image, label, steps):
+    """Losses of ``steps`` optimiser steps on the same batch, through the trainer's own step."""
+    trainer.set_model_mode("train")
+    trainer.batch_idx, trainer.num_batches = 0, steps + 1  # never the epoch's last batch
+    batch = {"img": image, "label": label}
+    return [trainer.forward_backward(batch)["loss"] for _ in range(steps)]
+
+
+def trained_parameter_names(trainer):
+    return {name for name, p in trainer.model.named_parameters() if p.requires_grad}
+
+
+def optimised_parameters(trainer):
+    return {id(p) for group in trainer.optim.param_groups for p in group["params"]}
+
+
+def count_calls(obj, method_name):
+    """Wrap ``obj.method_name`` so that calls are counted; returns the list that grows per call."""
+    calls = []
+    original = getattr(obj, method_name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    setattr(obj, method_name, counted)
+    return calls
+
+
+def saved_state_dict(output_dir, epoch=1):
+    path = os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{epoch}")
+    return torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+
+
+def check_base_model_evaluates_on_new_classes(trainer_name, toy, tmp_path, expected_keys):
+    """Train on the base classes, then load the checkpoint into a new-class model and test it.
+
+    Returns (base trainer, new trainer) for method-specific checks.
+    """
+    base_dir = tmp_path / "base"
+    base = make_trainer(trainer_name, toy, base_dir, "TEST.NO_TEST", True)
+    base.train()
+    assert set(saved_state_dict(base_dir)) == set(expected_keys)
+
+    new = make_trainer(trainer_name, toy, tmp_path / "new", subsample="new")
+    assert new.dm.dataset.classnames != base.dm.dataset.classnames
+    new.load_model(str(base_dir))
+    new_state = new.model.learnable.state_dict()
+    for key, value in base.model.learnable.state_dict().items():
+        assert torch.equal(new_state[key], value), key
+    accuracy = new.test()
+    assert 0.0 <= accuracy <= 100.0
+    with open(tmp_path / "new" / "result.json") as f:
+        record = json.load(f)
+    assert record["subsample"] == "new"
+    assert record["method"] == trainer_name
+    assert record["total"] == len(new.dm.dataset.test)
+    return base, new
+
+
+def check_amp_matches_fp32(trainer_name, toy, output_dir):
+    """PREC amp on the CPU runs CLIP under bf16 autocast: the loss stays close to fp32 and trains.
+
+    Returns the (fp32 loss, amp loss) pair.
+    """
+    trainer = make_trainer(trainer_name, toy, output_dir, *NO_WARMUP, prec="amp")
+    assert trainer.precision == "amp"
+    image, label = fixed_batch(trainer)
+    with torch.no_grad():
+        _, loss_fp32 = trainer.model.training_loss(image, label)
+        with trainer.autocast():
+            logits, loss_amp = trainer.model.training_loss(image, label)
+    assert logits.dtype == torch.bfloat16  # autocast did run
+    assert abs(loss_amp.item() - loss_fp32.item()) <= 0.01 * loss_fp32.item()
+
+    learnable_before = [p.detach().clone() for p in trainer.model.learnable.parameters()]
+    losses = training_losses(trainer, image, label, steps=2)
+    assert all(torch.isfinite(torch.tensor(losses)))
+    for before, after in zip(learnable_before, trainer.model.learnable.parameters()):
+        assert after.dtype == torch.float32  # master weights stay fp32
+        assert not torch.equal(before, after)
+    return loss_fp32.item(), loss_amp.item()

@@ -1,0 +1,119 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import trainers.prompt_trainer
+from tests.trainers.helpers import (
+    NO_WARMUP,
+    check_amp_matches_fp32,
+    check_base_model_evaluates_on_new_classes,
+    count_calls,
+    fixed_batch,
+    make_trainer,
+    optimised_parameters,
+    trained_parameter_names,
+    training_losses,
+)
+from trainers.clip_loading import load_clip_to_cpu
+from trainers.config import project_cfg_default
+from trainers.kgcoop import knowledge_guidance_loss
+from trainers.templates import hand_crafted_prompts
+from trainers.text_encoder import encode_prompts_normalized
+
+
+def rotated(features, angle):
+    """Unit vectors at ``angle`` from each row of ``features`` (rows are unit vectors)."""
+    orthogonal = torch.randn_like(features)
+    orthogonal -= (orthogonal * features).sum(-1, keepdim=True) * features
+    orthogonal = F.normalize(orthogonal, dim=-1)
+    return math.cos(angle) * features + math.sin(angle) * orthogonal
+
+
+def test_guidance_term_is_zero_for_equal_features_and_grows_with_the_angle():
+    torch.manual_seed(0)
+    template = F.normalize(torch.randn(5, 16), dim=-1)
+    assert knowledge_guidance_loss(template, template).item() == pytest.approx(0.0, abs=1e-6)
+    angles = [0.1, 0.5, 1.0, 2.0]
+    terms = [knowledge_guidance_loss(rotated(template, a), template).item() for a in angles]
+    assert terms == pytest.approx([1 - math.cos(a) for a in angles], abs=1e-5)
+    assert terms == sorted(terms)
+
+
+def test_kgcoop_default_weight_is_8():
+    assert project_cfg_default().TRAINER.KGCOOP.W == 8.0
+
+
+def test_kgcoop_template_features_come_once_from_the_one_loaded_clip(toy, tmp_path, monkeypatch):
+    # monkeypatch restores the original after the test; count_calls wraps it meanwhile
+    monkeypatch.setattr(trainers.prompt_trainer, "load_clip_to_cpu",
+                        trainers.prompt_trainer.load_clip_to_cpu)
+    loads = count_calls(trainers.prompt_trainer, "load_clip_to_cpu")
+    trainer = make_trainer("KgCoOp", toy, tmp_path)
+    assert len(loads) == 1
+
+    prompts = hand_crafted_prompts("Caltech101", trainer.dm.dataset.classnames)
+    expected = encode_prompts_normalized(load_clip_to_cpu(toy.tiny_clip_path).float(), prompts)
+    assert torch.allclose(trainer.model.template_text_features, expected, atol=1e-6)
+    assert "template_text_features" not in trainer.model.state_dict()
+
+
+def test_kgcoop_loss_is_cross_entropy_plus_weighted_guidance(toy, tmp_path):
+    trainer = make_trainer("KgCoOp", toy, tmp_path, "TRAINER.KGCOOP.W", 3.0)
+    model = trainer.model
+    image, label = fixed_batch(trainer)
+    with torch.no_grad():
+        # ctx "a photo of a" + Caltech101's template "a photo of a {}.": the same prompts
+        logits, loss = model.training_loss(image, label)
+        assert loss.item() == pytest.approx(F.cross_entropy(logits, label).item(), abs=1e-5)
+        model.learnable.ctx.add_(0.05 * torch.randn_like(model.learnable.ctx))
+        logits, loss = model.training_loss(image, label)
+        guidance = knowledge_guidance_loss(model.compute_text_features(),
+                                           model.template_text_features)
+    assert guidance.item() > 1e-4
+    assert loss.item() == pytest.approx(
+        F.cross_entropy(logits, label).item() + 3.0 * guidance.item(), rel=1e-5
+    )
+
+
+def test_kgcoop_trains_only_the_context(toy, tmp_path):
+    trainer = make_trainer("KgCoOp", toy, tmp_path)
+    assert trained_parameter_names(trainer) == {"learnable.ctx"}
+    assert optimised_parameters(trainer) == {id(trainer.model.learnable.ctx)}
+    assert set(trainer._models["prompt_learner"].state_dict()) == {"ctx"}
+
+
+def test_kgcoop_logits_have_one_column_per_class(toy, tmp_path):
+    trainer = make_trainer("KgCoOp", toy, tmp_path)
+    image, _ = fixed_batch(trainer)
+    assert trainer.model(image).shape == (image.shape[0], trainer.dm.num_classes)
+
+
+def test_kgcoop_loss_decreases_on_a_fixed_batch(toy, tmp_path):
+    trainer = make_trainer("KgCoOp", toy, tmp_path, *NO_WARMUP)
+    image, label = fixed_batch(trainer)
+    losses = training_losses(trainer, image, label, steps=8)
+    assert losses[-1] < losses[0] - 0.05, losses
+
+
+def test_kgcoop_rejects_a_negative_weight(toy, tmp_path):
+    with pytest.raises(ValueError, match="TRAINER.KGCOOP.W"):
+        make_trainer("KgCoOp", toy, tmp_path, "TRAINER.KGCOOP.W", -1.0)
+
+
+def test_kgcoop_computes_text_features_once_per_evaluation(toy, tmp_path):
+    trainer = make_trainer("KgCoOp", toy, tmp_path)
+    assert len(trainer.test_loader) > 1
+    calls = count_calls(trainer.model, "compute_text_features")
+    trainer.test()
+    assert len(calls) == 1
+
+
+def test_kgcoop_base_checkpoint_evaluates_on_new_classes(toy, tmp_path):
+    _, new = check_base_model_evaluates_on_new_classes("KgCoOp", toy, tmp_path, {"ctx"})
+    assert new.model.template_text_features.shape[0] == new.dm.num_classes
+
+
+def test_kgcoop_amp_on_cpu_matches_fp32(toy, tmp_path):
+    check_amp_matches_fp32("KgCoOp", toy, tmp_path)

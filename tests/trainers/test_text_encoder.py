@@ -1,0 +1,40 @@
+import torch
+
+from trainers.text_encoder import TextEncoder, encode_prompts_normalized, tokenize
+
+PROMPTS = ["a photo of a dog.", "a sea horse.", "x"]
+
+
+def test_text_encoder_on_token_embeddings_equals_clip_encode_text(tiny_clip):
+    tokens = tokenize(PROMPTS)
+    assert tokens.shape == (3, 77)
+    with torch.no_grad():
+        features = TextEncoder(tiny_clip)(tiny_clip.token_embedding(tokens), tokens)
+        expected = tiny_clip.encode_text(tokens)
+    assert torch.allclose(features, expected, atol=1e-5)
+
+
+def test_encode_prompts_normalized_gives_unit_clip_features_in_any_batch_size(tiny_clip):
+    features = encode_prompts_normalized(tiny_clip, PROMPTS)
+    with torch.no_grad():
+        expected = tiny_clip.encode_text(tokenize(PROMPTS))
+    expected = expected / expected.norm(dim=-1, keepdim=True)
+    assert torch.allclose(features, expected, atol=1e-6)
+    assert torch.allclose(encode_prompts_normalized(tiny_clip, PROMPTS, batch_size=2), features,
+                          atol=1e-6)
+    assert not features.requires_grad
+
+
+def test_checkpointed_blocks_give_the_same_features_and_gradients(tiny_clip):
+    tokens = tokenize(PROMPTS)
+    with torch.no_grad():
+        embeddings = tiny_clip.token_embedding(tokens)
+    results = []
+    for checkpoint_blocks in (False, True):
+        inputs = embeddings.clone().requires_grad_(True)
+        features = TextEncoder(tiny_clip, checkpoint_blocks=checkpoint_blocks)(inputs, tokens)
+        features.square().sum().backward()
+        results.append((features.detach(), inputs.grad))
+    (plain, plain_grad), (checkpointed, checkpointed_grad) = results
+    assert torch.allclose(plain, checkpointed, atol=1e-6)
+    assert torch.allclose(plain_grad, checkpointed_grad, atol=1e-6)
