@@ -28,5 +28,6 @@ class ZeroshotCLIP(PromptTrainer):
     METHOD_CFG = "ZSCLIP"
 
     def build_custom_clip(self, classnames, clip_model):
+        self.max_epoch = 0  # nothing to learn: "training" only runs the final evaluation
         prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames)
         return ZeroshotCLIPModel(clip_model, prompts)

@@ -3,6 +3,5 @@
 # Usage: DATA=/path/to/datasets bash scripts/zsclip/base2new_train.sh DATASET SEED [yacs options]
 TRAINER=ZeroshotCLIP
 CFG=vit_b16
-METHOD_OPTS=(TEST.NO_TEST False OPTIM.MAX_EPOCH 0)
 source "$(dirname "$0")/../common.sh"
 base2new_train "$@"
