@@ -6,6 +6,8 @@ from yacs.config import CfgNode as CN
 
 from dassl.config import get_cfg_default
 
+from .config_merge import merge_config_file, merge_options
+
 
 def _coop_style_node(n_ctx, ctx_init=""):
     node = CN()
@@ -23,6 +25,8 @@ def extend_cfg(cfg):
     cfg.DATASET.SUBSAMPLE_CLASSES = "all"  # all, base (first half of labels) or new
     if "EPS" not in cfg.OPTIM:
         cfg.OPTIM.EPS = 1e-8  # Adam epsilon (SEP's configs use 1e-3 with fp16)
+    cfg.DATALOADER.CORRUPT_IMAGE_POLICY = "fail"  # unreadable image: fail (name it) or skip
+    cfg.TRAIN.RESUME_CHECKPOINT = True  # save every epoch (latest only) so a killed run resumes
 
     cfg.TRAINER.ZSCLIP = CN()
     cfg.TRAINER.ZSCLIP.PREC = "fp16"
@@ -89,12 +93,13 @@ def _parent_node(cfg, dotted_key):
 
 
 def setup_cfg(args):
+    """Defaults <- dataset config <- trainer config <- flags <- options; raises ConfigError."""
     cfg = project_cfg_default()
     if args.dataset_config_file:
-        cfg.merge_from_file(args.dataset_config_file)
+        merge_config_file(cfg, args.dataset_config_file)
     if args.config_file:
-        cfg.merge_from_file(args.config_file)
+        merge_config_file(cfg, args.config_file)
     _apply_command_line(cfg, args)
-    cfg.merge_from_list(args.opts or [])
+    merge_options(cfg, args.opts)
     cfg.freeze()
     return cfg
