@@ -6,7 +6,7 @@ import torch.nn as nn
 
 from dassl.engine import TRAINER_REGISTRY
 
-from .coop import CoOpModel
+from .context_prompt_model import ContextPromptCLIP
 from .prompt_learner import ContextPromptLearner
 from .prompt_trainer import PromptTrainer
 from .prompted_clip import normalize
@@ -44,7 +44,7 @@ class ConditionalPromptLearner(ContextPromptLearner):
         return self.assemble(image_context.unsqueeze(0).expand(self.n_cls, -1, -1))
 
 
-class CoCoOpModel(CoOpModel):
+class CoCoOpModel(ContextPromptCLIP):
     text_depends_on_image = True
 
     def compute_text_features(self, image_features):

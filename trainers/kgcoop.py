@@ -3,7 +3,7 @@ import torch.nn.functional as F
 
 from dassl.engine import TRAINER_REGISTRY
 
-from .coop import CoOpModel, coop_prompt_learner
+from .context_prompt_model import ContextPromptCLIP, context_prompt_learner
 from .prompt_trainer import PromptTrainer
 from .templates import hand_crafted_prompts
 from .text_encoder import encode_prompts_normalized
@@ -15,7 +15,7 @@ def knowledge_guidance_loss(text_features, template_text_features):
     return 1.0 - cosine.mean()
 
 
-class KgCoOpModel(CoOpModel):
+class KgCoOpModel(ContextPromptCLIP):
     """CoOp's model plus the frozen text features of the dataset's hand-crafted template.
 
     The template features come from the same frozen CLIP, once, at build time; they are a
@@ -51,7 +51,7 @@ class KgCoOp(PromptTrainer):
 
     def build_custom_clip(self, classnames, clip_model):
         method_cfg = self.method_cfg
-        learner = coop_prompt_learner(method_cfg, classnames, clip_model)
+        learner = context_prompt_learner(method_cfg, classnames, clip_model)
         prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames)
         return KgCoOpModel(
             clip_model, learner, prompts, method_cfg.W, method_cfg.CHECKPOINT_TEXT_BLOCKS
