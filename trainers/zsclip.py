@@ -1,4 +1,6 @@
 """Zero-shot CLIP with the hand-crafted per-dataset template (no training)."""
+import time
+
 from dassl.engine import TRAINER_REGISTRY
 
 from .prompt_trainer import PromptTrainer
@@ -26,8 +28,14 @@ class ZeroshotCLIPModel(PromptedCLIP):
 @TRAINER_REGISTRY.register()
 class ZeroshotCLIP(PromptTrainer):
     METHOD_CFG = "ZSCLIP"
+    LEARNER_NAME = None  # nothing is trained, so --model-dir has nothing to load
 
     def build_custom_clip(self, classnames, clip_model):
         self.max_epoch = 0  # nothing to learn: "training" only runs the final evaluation
         prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames)
         return ZeroshotCLIPModel(clip_model, prompts)
+
+    def before_train(self):
+        # Nothing to resume: Dassl's resume logic assumes at least one registered model.
+        self.init_writer(self.output_dir)
+        self.time_start = time.time()
