@@ -6,15 +6,22 @@
         --output-dir output/run DATASET.NUM_SHOTS 16 DATASET.SUBSAMPLE_CLASSES base
 """
 import argparse
+import os
+import sys
+import time
 
 import dassl_setup  # noqa: F401  (before any dassl import: a real Dassl wins over the subset)
 import torch
 from dassl.engine import build_trainer
-from dassl.utils import collect_env_info, set_random_seed, setup_logger
+from dassl.utils import Logger, collect_env_info, set_random_seed, setup_logger
 
 import datasets  # noqa: F401  (registers the datasets)
 import trainers  # noqa: F401  (registers the trainers)
 from trainers.config import setup_cfg
+from trainers.run_checks import check_run_inputs
+from user_errors import UserError, short_message
+
+LOG_FILE = "log.txt"
 
 
 def parse_args(argv=None):
@@ -53,12 +60,31 @@ def print_args(args, cfg):
     print(cfg)
 
 
+def setup_run_log(output_dir):
+    """Tee stdout into ``output_dir/log.txt``.
+
+    A run started again in the same folder (a killed run resuming) appends to that log rather
+    than starting ``log.txt-<time>`` as Dassl would: log parsers read log.txt only, and the final
+    result of a resumed run belongs there.
+    """
+    log_path = os.path.join(output_dir, LOG_FILE)
+    if not os.path.exists(log_path):
+        setup_logger(output_dir)
+        return log_path
+    logger = Logger()  # console only; the file is opened for appending below
+    logger.file = open(log_path, "a")
+    sys.stdout = logger
+    print(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')}: started again in this folder =====")
+    return log_path
+
+
 def main(args):
     cfg = setup_cfg(args)
+    check_run_inputs(cfg, args)
     if cfg.SEED >= 0:
         print(f"Setting fixed seed: {cfg.SEED}")
         set_random_seed(cfg.SEED)
-    setup_logger(cfg.OUTPUT_DIR)
+    setup_run_log(cfg.OUTPUT_DIR)
     if torch.cuda.is_available() and cfg.USE_CUDA:
         torch.backends.cudnn.benchmark = True
     print_args(args, cfg)
@@ -74,5 +100,26 @@ def main(args):
         trainer.train()
 
 
+def cli(argv=None):
+    """Run train.py; returns the exit status.
+
+    A UserError (bad config, data, backbone or checkpoint, a diverged loss) is reported as one
+    "Error: ..." message on stderr (and in the log, if one is open) with status 2; any other
+    exception is a bug and keeps its traceback.
+    """
+    try:
+        main(parse_args(argv))
+    except UserError as error:
+        message = f"Error: {short_message(error)}"
+        sys.stdout.flush()
+        log_file = getattr(sys.stdout, "file", None)
+        if log_file is not None:
+            log_file.write(message + "\n")
+            log_file.flush()
+        print(message, file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    main(parse_args())
+    sys.exit(cli())

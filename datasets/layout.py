@@ -7,10 +7,12 @@ are listed.
 """
 import os
 
+from user_errors import UserError
+
 DATASETS_MD_URL = "https://github.com/KaiyangZhou/CoOp/blob/main/DATASETS.md"
 
 
-class DatasetLayoutError(FileNotFoundError):
+class DatasetLayoutError(UserError, FileNotFoundError):
     """A file or folder of a dataset is not where the CoOp layout puts it."""
 
     def __init__(self, message, path):
@@ -42,7 +44,7 @@ def dataset_root(cfg, dataset_name, layout):
     """The absolute ``cfg.DATASET.ROOT``; raises if it is unset or not a folder."""
     if not cfg.DATASET.ROOT:
         raise DatasetLayoutError(
-            f"{dataset_name}: DATASET.ROOT is empty; set it to the folder that holds the "
+            f"{dataset_name}: DATASET.ROOT is empty; set it (--root) to the folder that holds the "
             f"dataset folders.\n{_explain(dataset_name, '$DATA', layout)}",
             "",
         )

@@ -11,6 +11,7 @@ The behaviour matches CoOp's so that numbers stay comparable with the published 
 * ``DATASET.SUBSAMPLE_CLASSES = base|new`` keeps the first ceil(n/2) or the remaining sorted labels
   of the first list and renumbers them from 0 in every list.
 """
+import json
 import math
 import os
 import pickle
@@ -20,9 +21,12 @@ from collections import Counter
 from dassl.data.datasets import DatasetBase, Datum
 from dassl.utils import read_json, write_json
 
+from user_errors import UserError
+
 from .layout import check_images_exist, dataset_root, layout_error, require_dir
 
 SUBSAMPLE_CHOICES = ("all", "base", "new")
+SPLIT_NAMES = ("train", "val", "test")
 
 SPLIT_FILE_NOTE = (
     "The split_zhou_*.json files are CoOp's fixed train/val/test splits (download links in "
@@ -30,18 +34,78 @@ SPLIT_FILE_NOTE = (
 )
 
 
+class SplitFileError(UserError, ValueError):
+    """A split file that is not in CoOp's format (truncated, wrong types, missing lists)."""
+
+
+SPLIT_FORMAT = ('{"train": [[image path relative to the image folder, integer label, class name], '
+                '...], "val": [...], "test": [...]}')
+
+
+def _short_repr(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _type_name(value):
+    return {dict: "an object", list: "a list", str: "a string", type(None): "null"}.get(
+        type(value), f"a {type(value).__name__}")
+
+
+def read_split_file(filepath, dataset_name="dataset"):
+    """{"train"|"val"|"test": [(relpath, label, classname), ...]} from a CoOp split file.
+
+    Anything that is not that format raises SplitFileError naming the file and the first bad entry.
+    """
+    def invalid(problem):
+        return SplitFileError(
+            f"{dataset_name}: {filepath} is not a valid split file: {problem}.\n"
+            f"Expected {SPLIT_FORMAT}. Re-download CoOp's file (DATASETS.md) if it was changed or "
+            "cut short."
+        )
+
+    try:
+        split = read_json(filepath)
+    except UnicodeDecodeError as error:
+        raise invalid(f"it is not UTF-8 text ({error.reason})") from error
+    except json.JSONDecodeError as error:
+        raise invalid(f"it is not valid JSON ({error.msg} at line {error.lineno}, column "
+                      f"{error.colno}; an interrupted download leaves a truncated file)") from error
+    if not isinstance(split, dict):
+        raise invalid(f"the top level is {_type_name(split)}, not an object")
+    missing_keys = [key for key in SPLIT_NAMES if key not in split]
+    if missing_keys:
+        raise invalid(f"it has no {' / '.join(missing_keys)} list")
+
+    entries = {}
+    for key in SPLIT_NAMES:
+        items = split[key]
+        if not isinstance(items, list):
+            raise invalid(f'"{key}" is {_type_name(items)}, not a list')
+        if not items:
+            raise invalid(f'the "{key}" list is empty')
+        for index, entry in enumerate(items):
+            where = f'"{key}"[{index}]'
+            if not isinstance(entry, list) or len(entry) != 3:
+                raise invalid(f"{where} is {_short_repr(entry)}, not [path, label, class name]")
+            relpath, label, classname = entry
+            if not isinstance(relpath, str) or not relpath:
+                raise invalid(f"{where}: the image path {_short_repr(relpath)} is not a file name")
+            if type(label) is not int or label < 0:
+                raise invalid(f"{where}: the label {_short_repr(label)} is not an integer >= 0")
+            if not isinstance(classname, str):
+                raise invalid(f"{where}: the class name {_short_repr(classname)} is not a string")
+        entries[key] = [tuple(entry) for entry in items]
+    return entries
+
+
 def read_split(filepath, path_prefix, dataset_name="dataset"):
     """(train, val, test) lists of Datum from a CoOp split file, paths joined to path_prefix."""
     print(f"Reading split from {filepath}")
-    split = read_json(filepath)
-    missing_keys = [key for key in ("train", "val", "test") if key not in split]
-    if missing_keys:
-        raise ValueError(f"{dataset_name}: {filepath} has no {missing_keys} list")
-
     entries = {
-        key: [(os.path.join(path_prefix, relpath), int(label), classname)
-              for relpath, label, classname in split[key]]
-        for key in ("train", "val", "test")
+        key: [(os.path.join(path_prefix, relpath), label, classname)
+              for relpath, label, classname in items]
+        for key, items in read_split_file(filepath, dataset_name).items()
     }
     # Datum itself only asserts on the first missing file; count them all for the error.
     all_paths = [impath for key in entries for impath, _, _ in entries[key]]
@@ -49,7 +113,7 @@ def read_split(filepath, path_prefix, dataset_name="dataset"):
     return tuple(
         [Datum(impath=impath, label=label, classname=classname)
          for impath, label, classname in entries[key]]
-        for key in ("train", "val", "test")
+        for key in SPLIT_NAMES
     )
 
 
@@ -78,6 +142,21 @@ def write_pickle_atomic(obj, path):
         raise
 
 
+def read_fewshot_cache(path):
+    """The cached few-shot lists; an unreadable cache is an error that says to delete it."""
+    try:
+        with open(path, "rb") as file:
+            data = pickle.load(file)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError) as error:
+        data = error
+    if not isinstance(data, dict) or "train" not in data:
+        raise SplitFileError(
+            f"The few-shot cache {path} cannot be read ({data!r:.80}). Delete it: the next run "
+            "draws the few-shot lists again from the seed."
+        )
+    return data
+
+
 def fewshot_cache_path(fewshot_dir, num_shots, seed):
     return os.path.join(fewshot_dir, f"shot_{num_shots}-seed_{seed}.pkl")
 
@@ -92,8 +171,7 @@ def load_or_create_fewshot(dataset, train, val, num_shots, seed, fewshot_dir):
     path = fewshot_cache_path(fewshot_dir, num_shots, seed)
     if os.path.exists(path):
         print(f"Loading preprocessed few-shot data from {path}")
-        with open(path, "rb") as file:
-            data = pickle.load(file)
+        data = read_fewshot_cache(path)
         train = data["train"]
         val = data["val"] if val is not None else None
     else:

@@ -1,8 +1,11 @@
 """Load a trained prompt learner from a run folder, dropping what belongs to its classes."""
 import os
+import pickle
 import re
 
 from dassl.utils import load_checkpoint
+
+from user_errors import UserError
 
 BEST_MODEL_FILE = "model-best.pth.tar"
 EPOCH_MODEL_PREFIX = "model.pth.tar-"
@@ -11,7 +14,11 @@ EPOCH_MODEL_PREFIX = "model.pth.tar-"
 CLASS_BOUND_KEYS = ("token_prefix", "token_suffix", "token_midfix", "tokenized_prompts")
 
 
-class CheckpointMismatch(RuntimeError):
+class CheckpointMismatch(UserError, RuntimeError):
+    pass
+
+
+class CheckpointNotFound(UserError, FileNotFoundError):
     pass
 
 
@@ -25,7 +32,7 @@ def checkpoint_path(directory, name, epoch=None):
     """The file to load: epoch ``epoch``, else the best model, else the latest saved epoch."""
     model_dir = os.path.join(directory, name)
     if not os.path.isdir(model_dir):
-        raise FileNotFoundError(
+        raise CheckpointNotFound(
             f'No checkpoints at "{model_dir}". --model-dir must be the output folder of a training '
             f'run of this trainer (it holds "{name}/model.pth.tar-<epoch>").'
         )
@@ -33,7 +40,7 @@ def checkpoint_path(directory, name, epoch=None):
     if epoch is not None:
         path = os.path.join(model_dir, f"{EPOCH_MODEL_PREFIX}{epoch}")
         if not os.path.isfile(path):
-            raise FileNotFoundError(
+            raise CheckpointNotFound(
                 f"No checkpoint for --load-epoch {epoch} in {model_dir}; "
                 f"saved epochs: {epochs or 'none'}."
             )
@@ -42,7 +49,7 @@ def checkpoint_path(directory, name, epoch=None):
     if os.path.isfile(best):
         return best
     if not epochs:
-        raise FileNotFoundError(f"{model_dir} holds no checkpoint ({EPOCH_MODEL_PREFIX}<epoch>).")
+        raise CheckpointNotFound(f"{model_dir} holds no checkpoint ({EPOCH_MODEL_PREFIX}<epoch>).")
     return os.path.join(model_dir, f"{EPOCH_MODEL_PREFIX}{epochs[-1]}")
 
 
@@ -52,7 +59,15 @@ def load_learned_state(module, path, class_bound_keys=()):
     Refuses checkpoints whose tensors do not fit (another trainer, other settings, or
     class-specific parameters trained on another number of classes).
     """
-    checkpoint = load_checkpoint(path)
+    try:
+        checkpoint = load_checkpoint(path)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise CheckpointMismatch(
+            f'"{path}" cannot be read ({type(error).__name__}); a run killed while writing it '
+            "leaves such a file. Load another epoch (--load-epoch) or train again."
+        ) from error
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise CheckpointMismatch(f'"{path}" is not a Dassl checkpoint (no "state_dict" entry).')
     skipped = set(CLASS_BOUND_KEYS) | set(class_bound_keys)
     state_dict = {k: v for k, v in checkpoint["state_dict"].items() if k not in skipped}
     own_state = module.state_dict()

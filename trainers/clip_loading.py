@@ -1,30 +1,44 @@
 """Load a CLIP model by name (downloads into CLIP's cache) or from a local checkpoint file."""
+import difflib
 import os
+import pickle
 
 import torch
 from clip import clip
 
+from user_errors import UserError
+
 CLIP_CACHE_DIR = os.path.expanduser("~/.cache/clip")
 
 
-class CLIPWeightsUnavailable(RuntimeError):
+class CLIPWeightsUnavailable(UserError, RuntimeError):
     pass
 
 
-def resolve_clip_checkpoint(name_or_path, cache_dir=CLIP_CACHE_DIR):
+def check_backbone_name(name_or_path):
+    """Refuse, before anything is loaded, a backbone that is neither a CLIP name nor a file."""
+    if os.path.isfile(os.path.expanduser(name_or_path)) or name_or_path in clip._MODELS:
+        return
+    close = difflib.get_close_matches(name_or_path, clip.available_models(), n=1)
+    raise CLIPWeightsUnavailable(
+        f'MODEL.BACKBONE.NAME "{name_or_path}" is neither a CLIP model name nor an existing file.'
+        + (f' Did you mean "{close[0]}"?' if close else "")
+        + f" Use one of {clip.available_models()} or the path of a local checkpoint "
+        "(JIT archive or state_dict)."
+    )
+
+
+def resolve_clip_checkpoint(name_or_path, cache_dir=None):
     """Path of the checkpoint for a CLIP model name or a local file; downloads named models."""
+    check_backbone_name(name_or_path)
     expanded = os.path.expanduser(name_or_path)
     if os.path.isfile(expanded):
         return expanded
-    if name_or_path not in clip._MODELS:
-        raise CLIPWeightsUnavailable(
-            f'MODEL.BACKBONE.NAME "{name_or_path}" is neither a CLIP model name nor an existing file. '
-            f"Use one of {clip.available_models()} or the path of a local checkpoint "
-            "(JIT archive or state_dict)."
-        )
+    cache_dir = cache_dir or CLIP_CACHE_DIR
     try:
         return clip._download(clip._MODELS[name_or_path], cache_dir)
-    except OSError as error:  # urllib's URLError is an OSError
+    # urllib's URLError is an OSError; a checksum mismatch is a RuntimeError
+    except (OSError, RuntimeError) as error:
         file_name = os.path.basename(clip._MODELS[name_or_path])
         raise CLIPWeightsUnavailable(
             f'Could not download CLIP "{name_or_path}" ({error}). Offline, put the official file '
@@ -33,18 +47,24 @@ def resolve_clip_checkpoint(name_or_path, cache_dir=CLIP_CACHE_DIR):
         ) from error
 
 
-def load_clip_to_cpu(name_or_path, cache_dir=CLIP_CACHE_DIR):
+def load_clip_to_cpu(name_or_path, cache_dir=None):
     """CLIP as ``clip.build_model`` makes it: on the CPU, eval mode, weights in fp16."""
     path = resolve_clip_checkpoint(name_or_path, cache_dir)
     try:
         state_dict = torch.jit.load(path, map_location="cpu").eval().state_dict()
     except RuntimeError:  # not a JIT archive: a plain state_dict
-        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+            raise CLIPWeightsUnavailable(
+                f'"{path}" is neither a JIT archive nor a state_dict that torch.load can read '
+                "(a download cut short leaves such a file: delete it and download again)."
+            ) from error
     if isinstance(state_dict, dict) and "state_dict" in state_dict:
         state_dict = state_dict["state_dict"]
     try:
         return clip.build_model(state_dict)
-    except (KeyError, RuntimeError) as error:
+    except (KeyError, RuntimeError, AttributeError, TypeError) as error:
         raise CLIPWeightsUnavailable(
             f'"{path}" is not a CLIP checkpoint that clip.build_model can read ({error}).'
         ) from error

@@ -14,7 +14,7 @@ from yacs.config import CfgNode
 
 from user_errors import ConfigError
 
-COMMAND_LINE = "the command line"
+COMMAND_LINE = "on the command line"
 YAML_EXTENSIONS = (".yaml", ".yml")
 # The leaf types yacs accepts.
 VALUE_TYPES = (tuple, list, str, int, float, bool, type(None))
@@ -41,7 +41,7 @@ def closest_keys(key, cfg):
 
 
 def unknown_key_error(key, cfg, source):
-    message = f'Unknown config key "{key}" in {source}.'
+    message = f'Unknown config key "{key}" {source}.'
     suggestions = closest_keys(key, cfg)
     if suggestions:
         message += " Did you mean " + " or ".join(f'"{s}"' for s in suggestions) + "?"
@@ -62,12 +62,12 @@ def checked_value(key, value, default, source):
     """``value`` decoded as yacs does and checked against the type of ``default``."""
     if isinstance(value, dict):
         raise ConfigError(
-            f'"{key}" in {source} is a single value (default {default!r}), not a section: '
+            f'"{key}" {source} is a single value (currently {default!r}), not a section: '
             f"give it one value instead of nested keys."
         )
     if not isinstance(value, VALUE_TYPES):
         raise ConfigError(
-            f'"{key}" in {source}: {type(value).__name__} values ({value!r}) are not allowed; '
+            f'"{key}" {source}: {type(value).__name__} values ({value!r}) are not allowed; '
             "use a number, string, boolean, list or null (quote it to keep it a string)."
         )
     value = CfgNode._decode_cfg_value(value)
@@ -80,8 +80,8 @@ def checked_value(key, value, default, source):
     if not compatible:
         expected = type(default)
         raise ConfigError(
-            f'"{key}" in {source}: expected {expected.__name__}, got {type(value).__name__} '
-            f"({value!r}); the default is {default!r}.{_type_hint(expected, value)}"
+            f'"{key}" {source}: expected {expected.__name__}, got {type(value).__name__} '
+            f"({value!r}); the current value is {default!r}.{_type_hint(expected, value)}"
         )
     return value
 
@@ -91,7 +91,7 @@ def check_mapping(mapping, node, cfg, source, prefix=""):
     for key, value in mapping.items():
         full_key = f"{prefix}{key}"
         if not isinstance(key, str):
-            raise ConfigError(f'Config key {full_key!r} in {source} is not a name: keys are '
+            raise ConfigError(f'Config key {full_key!r} {source} is not a name: keys are '
                               "UPPER_CASE words such as OPTIM or MAX_EPOCH.")
         if key not in node:
             raise unknown_key_error(full_key, cfg, source)
@@ -99,7 +99,7 @@ def check_mapping(mapping, node, cfg, source, prefix=""):
         if isinstance(default, CfgNode):
             if not isinstance(value, dict):
                 raise ConfigError(
-                    f'"{full_key}" in {source} is a section, not a value (got {value!r}): '
+                    f'"{full_key}" {source} is a section, not a value (got {value!r}): '
                     f"put its keys indented below it, e.g. {full_key}: {{{next(iter(default), 'KEY')}: ...}}."
                 )
             check_mapping(value, default, cfg, source, prefix=f"{full_key}.")
@@ -136,12 +136,12 @@ def _merged_by_yacs(merge, source):
     try:
         merge()
     except (KeyError, ValueError, TypeError, AssertionError, AttributeError) as error:
-        raise ConfigError(f"Cannot merge {source} into the config: {error}") from error
+        raise ConfigError(f"Cannot merge the options {source} into the config: {error}") from error
 
 
 def merge_config_file(cfg, path):
     """``cfg.merge_from_file(path)`` with every key and value checked first."""
-    source = f'config file "{path}"'
+    source = f'in config file "{path}"'
     if not os.path.isfile(path):
         raise ConfigError(f'Config file "{path}" does not exist. Check the path given to '
                           "--config-file / --dataset-config-file.")
@@ -156,7 +156,7 @@ def merge_options(cfg, options):
     options = list(options or [])
     if len(options) % 2:
         raise ConfigError(
-            f'Config options on {COMMAND_LINE} come in KEY VALUE pairs; "{options[-1]}" has no '
+            f'Config options {COMMAND_LINE} come in KEY VALUE pairs; "{options[-1]}" has no '
             f"value (options given: {' '.join(map(str, options))})."
         )
     for key, value in zip(options[0::2], options[1::2]):
@@ -170,7 +170,7 @@ def merge_options(cfg, options):
             raise unknown_key_error(key, cfg, COMMAND_LINE)
         if isinstance(node[leaf], CfgNode):
             raise ConfigError(
-                f'"{key}" on {COMMAND_LINE} is a section, not a value: name one of its keys, '
+                f'"{key}" {COMMAND_LINE} is a section, not a value: name one of its keys, '
                 f'e.g. "{key}.{next(iter(node[leaf]), "KEY")}".'
             )
         checked_value(key, value, node[leaf], COMMAND_LINE)

@@ -4,20 +4,29 @@ import math
 import torch
 from tqdm import tqdm
 
+from dassl.data import DataManager
 from dassl.engine import TrainerX
 from dassl.metrics import compute_accuracy
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.utils import load_pretrained_weights
 
+from datasets.robust_reading import RobustDatasetWrapper, check_corrupt_image_policy
+from user_errors import ConfigError, UserError
+
 from .checkpoints import checkpoint_path, load_learned_state
 from .clip_loading import load_clip_to_cpu
 from .precision import autocast, grad_scaler, resolve_precision
 from .result_file import test_result_record, write_result_file
+from .resume_checkpoints import save_resume_checkpoint
 
 ADAM_FAMILY = ("adam", "amsgrad", "adamw", "radam")
 
 
-class NonFiniteLoss(FloatingPointError):
+class NonFiniteLoss(UserError, FloatingPointError):
+    pass
+
+
+class InputSizeMismatch(ConfigError):
     pass
 
 
@@ -33,7 +42,7 @@ def build_prompt_optimizer(module, optim_cfg):
 def check_input_size(cfg, clip_model):
     resolution = clip_model.visual.input_resolution
     if tuple(cfg.INPUT.SIZE) != (resolution, resolution):
-        raise ValueError(
+        raise InputSizeMismatch(
             f"INPUT.SIZE {tuple(cfg.INPUT.SIZE)} does not match the CLIP backbone's resolution "
             f'{resolution}: set INPUT.SIZE "({resolution}, {resolution})".'
         )
@@ -58,6 +67,25 @@ class PromptTrainer(TrainerX):
 
     def build_custom_clip(self, classnames, clip_model):
         raise NotImplementedError
+
+    def build_data_loader(self):
+        """Dassl's loaders, reading images as DATALOADER.CORRUPT_IMAGE_POLICY says."""
+        check_corrupt_image_policy(self.cfg)
+        dm = DataManager(self.cfg, dataset_wrapper=RobustDatasetWrapper)
+        # the attributes Dassl's TrainerX.build_data_loader sets
+        self.train_loader_x = dm.train_loader_x
+        self.train_loader_u = dm.train_loader_u
+        self.val_loader = dm.val_loader
+        self.test_loader = dm.test_loader
+        self.num_classes = dm.num_classes
+        self.num_source_domains = dm.num_source_domains
+        self.lab2cname = dm.lab2cname
+        self.dm = dm
+
+    def after_epoch(self):
+        super().after_epoch()
+        if self.cfg.TRAIN.RESUME_CHECKPOINT:
+            save_resume_checkpoint(self)
 
     def build_model(self):
         cfg = self.cfg
