@@ -34,7 +34,12 @@ def write_result_file(output_dir, record):
     os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(output_dir, RESULT_FILE)
     tmp_path = f"{path}.tmp.{os.getpid()}"
-    with open(tmp_path, "w") as f:
-        json.dump(record, f, indent=2)
-    os.replace(tmp_path, path)
+    try:
+        with open(tmp_path, "w") as f:
+            json.dump(record, f, indent=2)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
     return path
