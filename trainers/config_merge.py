@@ -30,12 +30,24 @@ def dotted_keys(node, prefix=""):
 
 
 def closest_keys(key, cfg):
-    """Valid keys the user probably meant: same last part, else the most similar spelling."""
+    """Valid keys the user probably meant, best first.
+
+    A similar key in the same section, else keys with the same last part anywhere (a section
+    left out or misplaced), else the most similar spelling among all keys; case is ignored.
+    """
+    *parents, leaf = key.upper().split(".")
+    node = cfg
+    for name in parents:
+        node = node.get(name) if isinstance(node, CfgNode) else None
+    if isinstance(node, CfgNode) and parents:
+        siblings = [name for name, value in node.items() if not isinstance(value, CfgNode)]
+        close = difflib.get_close_matches(leaf, siblings, n=1, cutoff=0.6)
+        if close:
+            return [".".join(parents + [name]) for name in close]
     keys = list(dotted_keys(cfg))
-    leaf = key.rsplit(".", 1)[-1].upper()
     same_leaf = [valid for valid in keys if valid.rsplit(".", 1)[-1] == leaf]
     if same_leaf:
-        return same_leaf[:3]
+        return sorted(same_leaf, key=lambda valid: -difflib.SequenceMatcher(None, key.upper(), valid).ratio())[:3]
     by_upper = {valid.upper(): valid for valid in keys}
     return [by_upper[match] for match in difflib.get_close_matches(key.upper(), by_upper, n=1, cutoff=0.6)]
 

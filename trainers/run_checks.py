@@ -2,7 +2,7 @@
 
 Each failure is a UserError naming the problem and the fix: an unknown trainer or dataset name
 (with the closest known one), a missing dataset root, a backbone that is neither a CLIP name nor
-a file, and an evaluation --model-dir / --load-epoch without the checkpoint to load.
+a file, an unknown DATALOADER.CORRUPT_IMAGE_POLICY, and an evaluation --model-dir / --load-epoch without the checkpoint to load.
 """
 import difflib
 
@@ -10,6 +10,7 @@ from dassl.data.datasets import DATASET_REGISTRY
 from dassl.engine import TRAINER_REGISTRY
 
 from datasets.layout import dataset_root
+from datasets.robust_reading import check_corrupt_image_policy
 from user_errors import UnknownNameError
 
 from .checkpoints import checkpoint_path
@@ -39,6 +40,7 @@ def check_run_inputs(cfg, args):
     dataset_class = DATASET_REGISTRY.get(cfg.DATASET.NAME)
     dataset_root(cfg, cfg.DATASET.NAME, getattr(dataset_class, "layout", ""))
     check_backbone_name(cfg.MODEL.BACKBONE.NAME)
+    check_corrupt_image_policy(cfg)
 
     learner_name = getattr(TRAINER_REGISTRY.get(cfg.TRAINER.NAME), "LEARNER_NAME", None)
     if args.eval_only and args.model_dir and learner_name:

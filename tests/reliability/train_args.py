@@ -1,0 +1,51 @@
+"""train.py command lines on the toy Caltech101 and the tiny CLIP (CPU, fp32, no workers)."""
+import io
+import os
+import sys
+
+import train
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATASET_CONFIG = os.path.join(REPO_ROOT, "configs", "datasets", "caltech101.yaml")
+# trainer -> (published config, config node)
+TRAINER_CONFIGS = {
+    "CoOp": ("CoOp/vit_b16_ep50_ctxv1.yaml", "COOP"),
+    "ZeroshotCLIP": ("ZeroshotCLIP/vit_b16.yaml", "ZSCLIP"),
+}
+
+
+def toy_argv(toy, output_dir, *opts, trainer="CoOp", flags=(), epochs=1):
+    """train.py arguments for a short run; ``opts`` (yacs options) come last and win."""
+    config, node = TRAINER_CONFIGS[trainer]
+    return [
+        "--root", toy.root,
+        "--seed", "1",
+        "--trainer", trainer,
+        "--dataset-config-file", DATASET_CONFIG,
+        "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", config),
+        "--output-dir", str(output_dir),
+        *flags,
+        "MODEL.BACKBONE.NAME", toy.tiny_clip_path,
+        "INPUT.SIZE", "(32, 32)",
+        "DATALOADER.NUM_WORKERS", "0",
+        "DATASET.NUM_SHOTS", "2",
+        "DATASET.SUBSAMPLE_CLASSES", "base",
+        "OPTIM.MAX_EPOCH", str(epochs),
+        f"TRAINER.{node}.PREC", "fp32",
+        *map(str, opts),
+    ]
+
+
+def train_quietly(argv):
+    """train.py's command line in this process, its output captured; returns (status, output)."""
+    console = sys.stdout
+    sys.stdout = io.StringIO()
+    captured = sys.stdout
+    try:
+        status = train.cli([str(arg) for arg in argv])
+    finally:
+        log_file = getattr(sys.stdout, "file", None)
+        if sys.stdout is not captured and log_file is not None:
+            log_file.close()
+        sys.stdout = console
+    return status, captured.getvalue()
