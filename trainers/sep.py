@@ -55,6 +55,7 @@ class SEPModel(PromptedCLIP):
         self.text_encoder = SEPTextEncoder(
             clip_model, prompt_learner.n_ctx, fusion_layers, fusion_kwargs,
             gradient_checkpointing=sep_cfg.CHECKPOINT_TEXT_BLOCKS,
+            skip_padding=True,  # identical features; the blocks stop after the last [EOS]
         )
         self.prompted_image_encoder = SEPImageEncoder(
             clip_model, sep_cfg.N_CTX_VISION, fusion_layers, sep_cfg.SELECTION_MODE, fusion_kwargs

@@ -5,24 +5,60 @@ from clip import clip
 from torch.utils.checkpoint import checkpoint
 
 
+def used_length(tokenized_prompts, minimum=1):
+    """One past the last [EOS] position among ``[n_prompts, L]`` token ids (at least ``minimum``).
+
+    Under CLIP's causal mask a position only sees the positions before it, so the positions after
+    every prompt's [EOS] (padding) cannot change any [EOS] feature: the text transformer can stop
+    there. Prompts of ImageNet's class names end by position 16 of CLIP's 77.
+    """
+    last_eos = int(tokenized_prompts.argmax(dim=-1).max())  # [EOS] has the largest token id
+    return min(max(last_eos + 1, minimum), tokenized_prompts.shape[-1])
+
+
+def blocks_accept_shorter_sequences(transformer):
+    """Whether CLIP's residual blocks run on fewer positions than the context length.
+
+    clip-anytorch (the pinned CLIP) slices the causal mask to the sequence; OpenAI's original
+    package passes the full 77x77 mask and would fail, so skipping padding is then turned off.
+    """
+    block = transformer.resblocks[0]
+    weight = block.attn.in_proj_weight
+    probe = torch.zeros(2, 1, weight.shape[1], dtype=weight.dtype, device=weight.device)
+    try:
+        with torch.no_grad():
+            block(probe)
+    except RuntimeError:
+        return False
+    return True
+
+
 class TextEncoder(nn.Module):
     """Encodes ``[n_prompts, L, D]`` prompt embeddings; pools at each prompt's [EOS] token.
 
     With ``checkpoint_blocks`` the residual blocks are recomputed in the backward pass instead of
     storing their activations: memory grows far slower with the number of classes (ImageNet's 1000).
+    With ``skip_padding`` (default) the blocks run only up to the last [EOS] of the prompts
+    (``used_length``): the same features and gradients, for a fraction of the compute and memory.
     """
 
-    def __init__(self, clip_model, checkpoint_blocks=False):
+    def __init__(self, clip_model, checkpoint_blocks=False, skip_padding=True):
         super().__init__()
         self.transformer = clip_model.transformer
         self.positional_embedding = clip_model.positional_embedding
         self.ln_final = clip_model.ln_final
         self.text_projection = clip_model.text_projection
         self.checkpoint_blocks = checkpoint_blocks
+        self.skip_padding = skip_padding and blocks_accept_shorter_sequences(self.transformer)
 
     def forward(self, prompt_embeddings, tokenized_prompts):
         dtype = self.text_projection.dtype  # the weights' dtype (positional_embedding stays fp32)
-        x = prompt_embeddings.type(dtype) + self.positional_embedding.type(dtype)
+        length = prompt_embeddings.shape[1]
+        if self.skip_padding:
+            length = used_length(tokenized_prompts)
+            prompt_embeddings = prompt_embeddings[:, :length]
+            tokenized_prompts = tokenized_prompts[:, :length]
+        x = prompt_embeddings.type(dtype) + self.positional_embedding[:length].type(dtype)
         x = x.permute(1, 0, 2)  # [n_prompts, L, D] -> [L, n_prompts, D]
         for block in self.transformer.resblocks:
             if self.checkpoint_blocks and torch.is_grad_enabled():

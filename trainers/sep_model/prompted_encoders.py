@@ -15,6 +15,7 @@ import torch.nn as nn
 from clip.model import ModifiedResNet
 from torch.utils.checkpoint import checkpoint
 
+from ..text_encoder import blocks_accept_shorter_sequences, used_length
 from .fusion_layers import LayerwiseTokenFusion, resolve_fusion_layers
 from .token_selection import (
     SELECTION_MODES,
@@ -34,17 +35,21 @@ class SEPTextEncoder(nn.Module):
     """CLIP's text transformer on prompt embeddings, with a TFM before each fusion layer.
 
     Before block ``l`` in ``fusion_layers`` the context positions ``1..n_ctx`` are replaced by
-    ``TFM_l(P = x[1 : 1+n_ctx], R = x[1+n_ctx : 1+2*n_ctx])``; the sequence length never changes,
-    so CLIP's causal mask and the [EOS] pooling position are untouched.
+    ``TFM_l(P = x[1 : 1+n_ctx], R = x[1+n_ctx : 1+2*n_ctx])``; fusion never changes the sequence
+    length, so CLIP's causal mask and the [EOS] pooling position are untouched.
 
     ``fusion_layers``: 0-based block indices, None or empty for the default (all blocks but the
     first), see ``resolve_fusion_layers``. ``token_fusion_kwargs``: extra ``TokenFusion``
     arguments (``hidden_dim``, ``scale_init``, ``attention_axis``). ``gradient_checkpointing``
     recomputes each CLIP block in the backward pass, bounding memory for many classes.
+    ``skip_padding`` runs the blocks only on the positions up to the last [EOS] of the prompts,
+    and at least up to the representative tokens (``used_length``): under the causal mask the
+    later positions reach neither an [EOS] feature nor a fused token, so the features and
+    gradients are those of the full 77 positions, for a fraction of the cost.
     """
 
     def __init__(self, clip_model, n_ctx, fusion_layers=None, token_fusion_kwargs=None,
-                 gradient_checkpointing=False):
+                 gradient_checkpointing=False, skip_padding=False):
         super().__init__()
         self.transformer = clip_model.transformer
         self.positional_embedding = clip_model.positional_embedding
@@ -61,6 +66,7 @@ class SEPTextEncoder(nn.Module):
             )
         self.n_ctx = n_ctx
         self.gradient_checkpointing = gradient_checkpointing
+        self.skip_padding = skip_padding and blocks_accept_shorter_sequences(self.transformer)
         width = clip_model.ln_final.weight.shape[0]
         depth = len(self.transformer.resblocks)
         layers = resolve_fusion_layers(fusion_layers, depth, encoder="text encoder")
@@ -78,6 +84,10 @@ class SEPTextEncoder(nn.Module):
         """``[n_cls, L, Dt]`` prompt embeddings (context at positions ``1..n_ctx``) and their
         ``[n_cls, L]`` token ids -> ``[n_cls, embed_dim]`` features pooled at [EOS]."""
         self._check_inputs(prompt_embeddings, tokenized_prompts)
+        if self.skip_padding:
+            length = used_length(tokenized_prompts, minimum=1 + 2 * self.n_ctx)
+            prompt_embeddings = prompt_embeddings[:, :length]  # [n_cls, length, Dt]
+            tokenized_prompts = tokenized_prompts[:, :length]
         n_cls, length, _ = prompt_embeddings.shape
         dtype = self.dtype
         x = prompt_embeddings.type(dtype) + self.positional_embedding[:length].type(dtype)
