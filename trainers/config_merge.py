@@ -32,16 +32,16 @@ def dotted_keys(node, prefix=""):
 def closest_keys(key, cfg):
     """Valid keys the user probably meant, best first.
 
-    A similar key in the same section, else keys with the same last part anywhere (a section
-    left out or misplaced), else the most similar spelling among all keys; case is ignored.
+    A similar key or section name in the same section, else keys with the same last part
+    anywhere (a section left out or misplaced), else the most similar spelling among all keys;
+    case is ignored.
     """
     *parents, leaf = key.upper().split(".")
     node = cfg
     for name in parents:
         node = node.get(name) if isinstance(node, CfgNode) else None
-    if isinstance(node, CfgNode) and parents:
-        siblings = [name for name, value in node.items() if not isinstance(value, CfgNode)]
-        close = difflib.get_close_matches(leaf, siblings, n=1, cutoff=0.6)
+    if isinstance(node, CfgNode):
+        close = difflib.get_close_matches(leaf, list(node.keys()), n=1, cutoff=0.6)
         if close:
             return [".".join(parents + [name]) for name in close]
     keys = list(dotted_keys(cfg))
@@ -58,7 +58,7 @@ def unknown_key_error(key, cfg, source):
     if suggestions:
         message += " Did you mean " + " or ".join(f'"{s}"' for s in suggestions) + "?"
     else:
-        message += f" Valid top-level sections: {', '.join(cfg.keys())}."
+        message += f" Valid top-level keys: {', '.join(cfg.keys())}."
     return ConfigError(message)
 
 

@@ -39,6 +39,11 @@ def test_a_key_given_without_its_section_finds_the_key_of_the_same_name():
     assert closest_keys("optim.lr", project_cfg_default()) == ["OPTIM.LR"]
 
 
+def test_a_mistyped_section_suggests_the_section():
+    assert closest_keys("OPTM", project_cfg_default()) == ["OPTIM"]
+    assert closest_keys("TRAINER.COPO.N_CTX", project_cfg_default())[0] == "TRAINER.COOP.N_CTX"
+
+
 def test_command_line_type_mismatch_says_expected_and_got(toy, tmp_path, run_train):
     result = run_train(toy_argv(toy, tmp_path / "run", "OPTIM.MAX_EPOCH", "ten"))
     assert result.status == 2

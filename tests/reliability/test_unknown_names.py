@@ -9,7 +9,9 @@ def test_mistyped_trainer_name_suggests_the_closest_and_lists_all(toy, tmp_path,
     result = run_train(toy_argv(toy, output_dir, flags=["--trainer", "coop"]))
     assert result.status == 2
     assert 'TRAINER.NAME "coop" is not a known trainer. Did you mean "CoOp"?' in result.err
-    assert "Known trainers: CoCoOp, CoOp, KgCoOp, SEP, ZeroshotCLIP." in result.err
+    known = result.err.split("Known trainers: ")[1]
+    for name in ("CoCoOp", "CoOp", "KgCoOp", "SEP", "ZeroshotCLIP"):
+        assert name in known
     assert not os.path.exists(output_dir)
 
 
@@ -32,4 +34,4 @@ def test_unrelated_dataset_name_gets_the_list_without_a_guess(toy, tmp_path, run
     result = run_train(toy_argv(toy, tmp_path / "run", "DATASET.NAME", "zzzz"))
     assert result.status == 2
     assert "Did you mean" not in result.err
-    assert "Known datasets: Caltech101, DescribableTextures" in result.err
+    assert "Known datasets: " in result.err and "DescribableTextures" in result.err
