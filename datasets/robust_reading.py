@@ -70,9 +70,9 @@ class RobustDatasetWrapper(DatasetWrapper):
     def _refuse_or_skip(self, index, path, reason, error):
         if self.policy == "fail":
             raise CorruptImageError(
-                f'Cannot read image "{path}" ({reason}). Replace the file (it may be truncated or '
-                "not an image; re-extract the dataset), or set DATALOADER.CORRUPT_IMAGE_POLICY skip "
-                "to replace each unreadable image by another item of the same list."
+                f'Cannot read image "{path}" ({reason}). Replace the file (it may be truncated '
+                "or not an image; re-extract the dataset), or set DATALOADER.CORRUPT_IMAGE_POLICY "
+                "skip to replace each unreadable image by another item of the same list."
             ) from error
         self.unreadable[index] = reason
         print(

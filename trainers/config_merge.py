@@ -47,9 +47,13 @@ def closest_keys(key, cfg):
     keys = list(dotted_keys(cfg))
     same_leaf = [valid for valid in keys if valid.rsplit(".", 1)[-1] == leaf]
     if same_leaf:
-        return sorted(same_leaf, key=lambda valid: -difflib.SequenceMatcher(None, key.upper(), valid).ratio())[:3]
+        def similarity(valid):
+            return difflib.SequenceMatcher(None, key.upper(), valid).ratio()
+
+        return sorted(same_leaf, key=similarity, reverse=True)[:3]
     by_upper = {valid.upper(): valid for valid in keys}
-    return [by_upper[match] for match in difflib.get_close_matches(key.upper(), by_upper, n=1, cutoff=0.6)]
+    close = difflib.get_close_matches(key.upper(), by_upper, n=1, cutoff=0.6)
+    return [by_upper[match] for match in close]
 
 
 def unknown_key_error(key, cfg, source):
@@ -110,9 +114,10 @@ def check_mapping(mapping, node, cfg, source, prefix=""):
         default = node[key]
         if isinstance(default, CfgNode):
             if not isinstance(value, dict):
+                example = next(iter(default), "KEY")
                 raise ConfigError(
                     f'"{full_key}" {source} is a section, not a value (got {value!r}): '
-                    f"put its keys indented below it, e.g. {full_key}: {{{next(iter(default), 'KEY')}: ...}}."
+                    f"put its keys indented below it, e.g. {full_key}: {{{example}: ...}}."
                 )
             check_mapping(value, default, cfg, source, prefix=f"{full_key}.")
         else:
@@ -158,7 +163,9 @@ def merge_config_file(cfg, path):
         raise ConfigError(f'Config file "{path}" does not exist. Check the path given to '
                           "--config-file / --dataset-config-file.")
     if os.path.splitext(path)[1] not in YAML_EXTENSIONS:
-        raise ConfigError(f'Config file "{path}" must be a YAML file ({", ".join(YAML_EXTENSIONS)}).')
+        raise ConfigError(
+            f'Config file "{path}" must be a YAML file ({", ".join(YAML_EXTENSIONS)}).'
+        )
     check_mapping(load_yaml_mapping(path), cfg, cfg, source)
     _merged_by_yacs(lambda: cfg.merge_from_file(path), source)
 

@@ -17,7 +17,7 @@ from .checkpoints import checkpoint_path, load_learned_state
 from .clip_loading import load_clip_to_cpu
 from .precision import autocast, grad_scaler, resolve_precision
 from .result_file import test_result_record, write_result_file
-from .resume_checkpoints import save_resume_checkpoint
+from .resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
 
 ADAM_FAMILY = ("adam", "amsgrad", "adamw", "radam")
 
@@ -86,6 +86,14 @@ class PromptTrainer(TrainerX):
         super().after_epoch()
         if self.cfg.TRAIN.RESUME_CHECKPOINT:
             save_resume_checkpoint(self)
+
+    def resume_model_if_exist(self, directory):
+        unfinished = unfinished_model_dirs(directory, self.get_model_names())
+        if unfinished:
+            print(f"No complete checkpoint in {', '.join(unfinished)} (a run stopped before its "
+                  "first checkpoint was written), train from scratch")
+            return 0
+        return super().resume_model_if_exist(directory)
 
     def build_model(self):
         cfg = self.cfg

@@ -15,6 +15,18 @@ import os
 from .checkpoints import EPOCH_MODEL_PREFIX
 
 RESUME_ONLY_LIST = "resume_only_checkpoints.txt"
+CHECKPOINT_POINTER = "checkpoint"  # Dassl's file naming the latest checkpoint
+
+
+def unfinished_model_dirs(directory, names):
+    """Model folders under ``directory`` that exist but hold no ``checkpoint`` pointer yet.
+
+    A run killed while writing its first checkpoint leaves such a folder; Dassl's resume logic
+    takes the folder for a checkpoint and fails on the missing pointer.
+    """
+    folders = [os.path.join(directory, name) for name in names]
+    return [folder for folder in folders if os.path.isdir(folder)
+            and not os.path.isfile(os.path.join(folder, CHECKPOINT_POINTER))]
 
 
 def engine_saves_epoch(cfg, epoch, max_epoch):

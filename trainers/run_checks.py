@@ -2,7 +2,8 @@
 
 Each failure is a UserError naming the problem and the fix: an unknown trainer or dataset name
 (with the closest known one), a missing dataset root, a backbone that is neither a CLIP name nor
-a file, an unknown DATALOADER.CORRUPT_IMAGE_POLICY, and an evaluation --model-dir / --load-epoch without the checkpoint to load.
+a file, an unknown DATALOADER.CORRUPT_IMAGE_POLICY, and an evaluation --model-dir / --load-epoch
+without the checkpoint to load.
 """
 import difflib
 

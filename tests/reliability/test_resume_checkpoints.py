@@ -72,3 +72,15 @@ def test_without_resume_checkpoint_only_dassls_own_checkpoints_are_written(toy, 
     listings = files_after_each_epoch(build(toy, tmp_path / "run", "TRAIN.RESUME_CHECKPOINT", False,
                                             epochs=3))
     assert listings == [[], [], ["checkpoint", "model.pth.tar-3"]]
+
+
+def test_run_killed_while_writing_its_first_checkpoint_starts_again_from_scratch(toy, tmp_path):
+    model_dir = tmp_path / "run" / "prompt_learner"
+    model_dir.mkdir(parents=True)
+    (model_dir / RESUME_ONLY_LIST).write_text("model.pth.tar-1\n")  # listed, never completed
+    (model_dir / ".tmp-abc-model.pth.tar-1").write_bytes(b"half")
+    trainer = build(toy, tmp_path / "run", epochs=2)
+    trainer.train()
+    assert trainer.start_epoch == 0
+    assert sorted(os.listdir(model_dir)) == [".tmp-abc-model.pth.tar-1", "checkpoint",
+                                             "model.pth.tar-2"]
