@@ -21,7 +21,7 @@ from collections import Counter
 from dassl.data.datasets import DatasetBase, Datum
 from dassl.utils import read_json, write_json
 
-from user_errors import UserError
+from user_errors import ConfigError, UserError
 
 from .layout import check_images_exist, dataset_root, layout_error, require_dir
 
@@ -211,7 +211,7 @@ def subsample_classes(*splits, subsample="all"):
     The classes are the sorted labels of the first list; base takes ceil(n/2) of them.
     """
     if subsample not in SUBSAMPLE_CHOICES:
-        raise ValueError(
+        raise ConfigError(
             f"DATASET.SUBSAMPLE_CLASSES must be one of {SUBSAMPLE_CHOICES}, got {subsample!r}"
         )
     if subsample == "all":

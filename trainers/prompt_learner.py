@@ -2,6 +2,8 @@
 import torch
 import torch.nn as nn
 
+from user_errors import ConfigError
+
 from .text_encoder import tokenize
 
 CLASS_TOKEN_POSITIONS = ("end", "middle", "front")
@@ -42,7 +44,7 @@ class ContextPromptLearner(nn.Module):
                  class_token_position="end", class_template="{}."):
         super().__init__()
         if class_token_position not in CLASS_TOKEN_POSITIONS:
-            raise ValueError(
+            raise ConfigError(
                 f'CLASS_TOKEN_POSITION "{class_token_position}" is not one of {CLASS_TOKEN_POSITIONS}'
             )
         n_cls = len(classnames)

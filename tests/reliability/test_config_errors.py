@@ -106,3 +106,12 @@ def test_unknown_corrupt_image_policy_is_refused_before_anything_is_built(toy, t
     assert result.status == 2
     assert "DATALOADER.CORRUPT_IMAGE_POLICY \"ignore\" is not one of ('fail', 'skip')" in result.err
     assert not os.path.exists(output_dir)
+
+
+def test_invalid_choices_checked_at_build_time_are_short_messages_too(toy, tmp_path, run_train):
+    result = run_train(toy_argv(toy, tmp_path / "prec", "TRAINER.COOP.PREC", "fp8"))
+    assert (result.status, result.err) == (2, "Error: PREC \"fp8\" is not one of ('fp16', 'fp32', 'amp')\n")
+    result = run_train(toy_argv(toy, tmp_path / "sub", "DATASET.SUBSAMPLE_CLASSES", "old",
+                                flags=["--no-train"]))
+    assert result.status == 2
+    assert "DATASET.SUBSAMPLE_CLASSES must be one of ('all', 'base', 'new'), got 'old'" in result.err
