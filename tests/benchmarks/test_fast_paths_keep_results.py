@@ -1,0 +1,95 @@
+"""Each fast path in SEP's step gives the results of its straightforward version.
+
+Tolerances are stated per test. Two fast paths are covered by existing tests:
+- amp vs fp32: tests/sep_trainer/test_sep_model.py::test_autocast_loss_matches_fp32 (loss within 5%);
+- checkpointed vs stored text blocks, encoder level:
+  tests/sep_model/test_prompted_encoders.py::test_gradient_checkpointing_gives_the_same_outputs_and_gradients
+  and tests/trainers/test_text_encoder.py::test_checkpointed_blocks_give_the_same_features_and_gradients.
+"""
+import pytest
+import torch
+import torch.nn as nn
+
+from benchmarks.straightforward import (
+    explicit_attention,
+    explicit_scaled_dot_product_attention,
+    recompute_frozen_text_with_second_clip,
+)
+from tests.benchmarks.sep_fixtures import (
+    CLASSNAMES,
+    LABELS,
+    assert_same_grads,
+    build_sep,
+    loss_and_grads,
+    make_images,
+)
+
+
+@pytest.fixture
+def images():
+    return make_images()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_explicit_attention_matches_the_fused_kernel(causal):
+    """The benchmark's straightforward attention is the same function: outputs and input
+    gradients within 1e-5 (fp32)."""
+    torch.manual_seed(0)
+    attention = nn.MultiheadAttention(64, 2)
+    mask = torch.full((7, 7), float("-inf")).triu(1) if causal else None
+    results = []
+    for patch in (False, True):
+        x = torch.randn(7, 3, 64, generator=torch.Generator().manual_seed(2)).requires_grad_(True)
+        with explicit_attention() if patch else torch.enable_grad():
+            out = attention(x, x, x, need_weights=False, attn_mask=mask)[0]
+        out.square().sum().backward()
+        results.append((out.detach(), x.grad))
+    torch.testing.assert_close(results[1][0], results[0][0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(results[1][1], results[0][1], rtol=1e-5, atol=1e-5)
+    assert torch.nn.functional.scaled_dot_product_attention is not explicit_scaled_dot_product_attention
+
+
+def test_explicit_attention_gives_sep_the_same_loss(tiny_clip, images):
+    model = build_sep(tiny_clip)
+    _, fused_loss = model.training_loss(images, LABELS)
+    with explicit_attention():
+        _, explicit_loss = model.training_loss(images, LABELS)
+    torch.testing.assert_close(explicit_loss, fused_loss, rtol=1e-5, atol=1e-5)
+
+
+def test_text_features_cached_for_an_evaluation_give_identical_logits(tiny_clip, images):
+    model = build_sep(tiny_clip)
+    with torch.no_grad():
+        per_batch = [model(batch) for batch in images.split(2)]
+        with model.cached_text_features():
+            cached = [model(batch) for batch in images.split(2)]
+    for expected, logits in zip(per_batch, cached):
+        torch.testing.assert_close(logits, expected, rtol=0, atol=0)
+
+
+def test_frozen_text_features_once_equal_a_second_clip_every_step(tiny_clip, images):
+    """g0 computed once at build (the trainer) vs by a second CLIP per step (the reference)."""
+    model = build_sep(tiny_clip)
+    once = loss_and_grads(model, images)
+    buffer = model.text_features_fixed.clone()
+    recompute_frozen_text_with_second_clip(model, tiny_clip, CLASSNAMES, "ImageNet")
+    every_step = loss_and_grads(model, images)
+    torch.testing.assert_close(model.text_features_fixed, buffer, rtol=0, atol=0)
+    torch.testing.assert_close(every_step[1], once[1], rtol=0, atol=0)
+    assert_same_grads(every_step[2], once[2], 0)
+
+
+def test_checkpointed_text_blocks_keep_sep_loss_and_gradients(tiny_clip, images):
+    """CHECKPOINT_TEXT_BLOCKS: identical loss, gradients within 1e-6 of their largest entry."""
+    stored = loss_and_grads(build_sep(tiny_clip), images)
+    recomputed = loss_and_grads(build_sep(tiny_clip, CHECKPOINT_TEXT_BLOCKS=True), images)
+    torch.testing.assert_close(recomputed[1], stored[1], rtol=0, atol=0)
+    assert_same_grads(recomputed[2], stored[2], 1e-6)
+
+
+def test_frozen_image_features_keep_no_autograd_graph(tiny_clip, images):
+    """f0 runs the full ViT once per step; it must not keep activations for backward."""
+    model = build_sep(tiny_clip)
+    with torch.enable_grad():
+        frozen = model.frozen_image_features(images)
+    assert not frozen.requires_grad and frozen.grad_fn is None
