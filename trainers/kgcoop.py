@@ -5,14 +5,9 @@ from dassl.engine import TRAINER_REGISTRY
 
 from .context_prompt_model import ContextPromptCLIP, context_prompt_learner
 from .prompt_trainer import PromptTrainer
+from .prompted_clip import consistency_loss
 from .templates import hand_crafted_prompts
 from .text_encoder import encode_prompts_normalized
-
-
-def knowledge_guidance_loss(text_features, template_text_features):
-    """``1 - mean_c cos(w_c, w_c^clip)`` over classes; 0 when the prompted features equal CLIP's."""
-    cosine = F.cosine_similarity(text_features.float(), template_text_features.float(), dim=-1)
-    return 1.0 - cosine.mean()
 
 
 class KgCoOpModel(ContextPromptCLIP):
@@ -36,7 +31,7 @@ class KgCoOpModel(ContextPromptCLIP):
     def training_loss(self, image, label):
         text_features = self.compute_text_features()  # [n_cls, E]
         logits = self.logits(self.image_features(image), text_features)
-        guidance = knowledge_guidance_loss(text_features, self.template_text_features)
+        guidance = consistency_loss(text_features, self.template_text_features)
         return logits, F.cross_entropy(logits, label) + self.weight * guidance
 
 

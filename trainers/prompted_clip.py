@@ -10,6 +10,15 @@ def normalize(features):
     return features / features.norm(dim=-1, keepdim=True)
 
 
+def consistency_loss(features, frozen_features):
+    """1 - mean cosine similarity of matching rows, in fp32: KgCoOp's and SEP's consistency term.
+
+    0 when the features equal frozen CLIP's; eps as the reference implementations' 1e-7.
+    """
+    cosine = F.cosine_similarity(features.float(), frozen_features.float(), dim=-1, eps=1e-7)
+    return 1.0 - cosine.mean()
+
+
 class PromptedCLIP(nn.Module):
     """Base class of the methods' models.
 

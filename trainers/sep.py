@@ -13,13 +13,10 @@ from dassl.engine import TRAINER_REGISTRY
 from .clip_loading import is_vit
 from .prompt_learner import ContextPromptLearner
 from .prompt_trainer import PromptTrainer
-from .prompted_clip import PromptedCLIP, normalize
+from .prompted_clip import PromptedCLIP, consistency_loss, normalize
 from .sep_model import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
 from .templates import hand_crafted_prompts
 from .text_encoder import encode_prompts_normalized
-
-CONSISTENCY_COSINE_EPS = 1e-7  # the reference's nn.CosineSimilarity eps
-
 
 class SEPLearnable(nn.Module):
     """Every trained tensor of SEP, and nothing else: what is optimised and checkpointed."""
@@ -30,11 +27,6 @@ class SEPLearnable(nn.Module):
         self.text_fusion = text_fusion  # one TFM per fusion layer of the text encoder
         self.visual_prompts = visual_prompts  # visual tokens [m, Dv] + the vision TFMs
         self.prototype = prototype  # training-only prototype classifier [n_cls, embed_dim]
-
-
-def cosine_distance(a, b):
-    """1 - mean cosine similarity of matching rows."""
-    return 1.0 - F.cosine_similarity(a, b, dim=-1, eps=CONSISTENCY_COSINE_EPS).mean()
 
 
 class SEPModel(PromptedCLIP):
@@ -112,8 +104,8 @@ class SEPModel(PromptedCLIP):
         logits = self.logits(image_features, text_features)
         terms = {
             "ce": F.cross_entropy(logits.float(), label),
-            "text_consistency": cosine_distance(text_features.float(), self.text_features_fixed.float()),
-            "visual_consistency": cosine_distance(frozen_image.float(), image_features.float()),
+            "text_consistency": consistency_loss(text_features, self.text_features_fixed),
+            "visual_consistency": consistency_loss(frozen_image, image_features),
             "prototype": F.cross_entropy(self.prototype_logits(image_features).float(), label)
             + F.cross_entropy(self.prototype_logits(frozen_image).float(), label),
         }

@@ -18,7 +18,7 @@ from tests.trainers.helpers import (
 )
 from trainers.clip_loading import load_clip_to_cpu
 from trainers.config import project_cfg_default
-from trainers.kgcoop import knowledge_guidance_loss
+from trainers.prompted_clip import consistency_loss
 from trainers.templates import hand_crafted_prompts
 from trainers.text_encoder import encode_prompts_normalized
 
@@ -34,9 +34,9 @@ def rotated(features, angle):
 def test_guidance_term_is_zero_for_equal_features_and_grows_with_the_angle():
     torch.manual_seed(0)
     template = F.normalize(torch.randn(5, 16), dim=-1)
-    assert knowledge_guidance_loss(template, template).item() == pytest.approx(0.0, abs=1e-6)
+    assert consistency_loss(template, template).item() == pytest.approx(0.0, abs=1e-6)
     angles = [0.1, 0.5, 1.0, 2.0]
-    terms = [knowledge_guidance_loss(rotated(template, a), template).item() for a in angles]
+    terms = [consistency_loss(rotated(template, a), template).item() for a in angles]
     assert terms == pytest.approx([1 - math.cos(a) for a in angles], abs=1e-5)
     assert terms == sorted(terms)
 
@@ -69,7 +69,7 @@ def test_kgcoop_loss_is_cross_entropy_plus_weighted_guidance(toy, tmp_path):
         assert loss.item() == pytest.approx(F.cross_entropy(logits, label).item(), abs=1e-5)
         model.learnable.ctx.add_(0.05 * torch.randn_like(model.learnable.ctx))
         logits, loss = model.training_loss(image, label)
-        guidance = knowledge_guidance_loss(model.compute_text_features(),
+        guidance = consistency_loss(model.compute_text_features(),
                                            model.template_text_features)
     assert guidance.item() > 1e-4
     assert loss.item() == pytest.approx(
