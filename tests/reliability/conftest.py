@@ -40,14 +40,13 @@ def toy_copy(toy_data_root, tmp_path):
 
 
 @pytest.fixture
-def run_train(monkeypatch, capsys):
+def run_train(capsys):
     """``run_train(argv)`` runs train.py's command line in this process.
 
     Returns (exit status, stdout, stderr); the stdout tee train.py installs is undone.
     """
     def run(argv):
         console = sys.stdout
-        monkeypatch.setattr(sys, "stdout", console)
         try:
             status = train.cli([str(arg) for arg in argv])
         finally:
