@@ -2,6 +2,7 @@
 import difflib
 import os
 import pickle
+import warnings
 
 import torch
 from clip import clip
@@ -51,7 +52,9 @@ def load_clip_to_cpu(name_or_path, cache_dir=None):
     """CLIP as ``clip.build_model`` makes it: on the CPU, eval mode, weights in fp16."""
     path = resolve_clip_checkpoint(name_or_path, cache_dir)
     try:
-        state_dict = torch.jit.load(path, map_location="cpu").eval().state_dict()
+        with warnings.catch_warnings():  # torch deprecates JIT, but OpenAI ships CLIP as JIT archives
+            warnings.simplefilter("ignore", FutureWarning)
+            state_dict = torch.jit.load(path, map_location="cpu").eval().state_dict()
     except RuntimeError:  # not a JIT archive: a plain state_dict
         try:
             state_dict = torch.load(path, map_location="cpu", weights_only=True)

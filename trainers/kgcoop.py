@@ -3,6 +3,8 @@ import torch.nn.functional as F
 
 from dassl.engine import TRAINER_REGISTRY
 
+from user_errors import ConfigError
+
 from .context_prompt_model import ContextPromptCLIP, context_prompt_learner
 from .prompt_trainer import PromptTrainer
 from .prompted_clip import consistency_loss
@@ -42,7 +44,7 @@ class KgCoOp(PromptTrainer):
     def check_cfg(self, cfg):
         super().check_cfg(cfg)
         if cfg.TRAINER.KGCOOP.W < 0:
-            raise ValueError(f"TRAINER.KGCOOP.W must be >= 0, got {cfg.TRAINER.KGCOOP.W}")
+            raise ConfigError(f"TRAINER.KGCOOP.W must be >= 0, got {cfg.TRAINER.KGCOOP.W}")
 
     def build_custom_clip(self, classnames, clip_model):
         method_cfg = self.method_cfg

@@ -10,6 +10,8 @@ import torch.nn.functional as F
 
 from dassl.engine import TRAINER_REGISTRY
 
+from user_errors import ConfigError, UserError
+
 from .clip_loading import is_vit
 from .prompt_learner import ContextPromptLearner
 from .prompt_trainer import PromptTrainer
@@ -131,7 +133,10 @@ class SEPModel(PromptedCLIP):
         counts = torch.bincount(labels, minlength=n_cls)
         missing = (counts == 0).nonzero().flatten().tolist()
         if missing:
-            raise ValueError(f"No training images for classes {missing}: cannot build prototypes")
+            raise UserError(
+                f"No training images for classes {missing}: SEP cannot build their prototypes. "
+                "Check the dataset's train split."
+            )
         prototypes = normalize(sums / counts.unsqueeze(1))
         weight = self.learnable.prototype.weight
         weight.copy_(prototypes.to(weight.dtype))
@@ -145,21 +150,24 @@ class SEP(PromptTrainer):
         super().check_cfg(cfg)
         sep_cfg = cfg.TRAINER.SEP
         if sep_cfg.SELECTION_MODE not in SELECTION_MODES:
-            raise ValueError(
+            raise ConfigError(
                 f'TRAINER.SEP.SELECTION_MODE "{sep_cfg.SELECTION_MODE}" is not one of {SELECTION_MODES}'
             )
         if sep_cfg.ATTENTION_AXIS not in ATTENTION_AXES:
-            raise ValueError(
+            raise ConfigError(
                 f'TRAINER.SEP.ATTENTION_AXIS "{sep_cfg.ATTENTION_AXIS}" is not one of {ATTENTION_AXES}'
             )
 
     def build_custom_clip(self, classnames, clip_model):
         if not is_vit(clip_model):
-            raise ValueError(
+            raise ConfigError(
                 f'SEP needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14); "{self.cfg.MODEL.BACKBONE.NAME}" '
                 "has a ResNet image encoder, into whose token sequence visual prompts cannot be inserted."
             )
-        return SEPModel(clip_model, classnames, self.cfg.DATASET.NAME, self.method_cfg)
+        try:
+            return SEPModel(clip_model, classnames, self.cfg.DATASET.NAME, self.method_cfg)
+        except ValueError as error:  # token counts or fusion layers that do not fit this CLIP
+            raise ConfigError(str(error)) from error
 
     def before_train(self):
         # Before resuming, so that a resumed run restores the trained prototypes over these.

@@ -11,6 +11,7 @@ DATASET_CONFIG = os.path.join(REPO_ROOT, "configs", "datasets", "caltech101.yaml
 TRAINER_CONFIGS = {
     "CoOp": ("CoOp/vit_b16_ep50_ctxv1.yaml", "COOP"),
     "ZeroshotCLIP": ("ZeroshotCLIP/vit_b16.yaml", "ZSCLIP"),
+    "SEP": ("SEP/vit_b16_ep50_batch32.yaml", "SEP"),
 }
 
 
