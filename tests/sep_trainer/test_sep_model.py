@@ -180,3 +180,22 @@ def test_autocast_loss_matches_fp32(tiny_clip, images, precision):
         _, loss_amp = model.training_loss(images, LABELS)
     assert loss_amp.dtype == torch.float32
     assert abs(loss_amp.item() - loss32.item()) < 0.05 * abs(loss32.item())
+
+
+def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_clip, tmp_path):
+    from trainers.checkpoints import load_learned_state
+
+    base = build_model(tiny_clip)
+    path = tmp_path / "model.pth.tar-1"
+    torch.save({"state_dict": base.learnable.state_dict(), "epoch": 1}, path)
+    torch.manual_seed(5)
+    new = SEPModel(tiny_clip, ["purple stripes", "orange ring", "grey dot"], "Caltech101", sep_cfg())
+    prototypes_before = new.learnable.prototype.weight.clone()
+    assert load_learned_state(new.learnable, str(path), new.class_bound_keys) == 1
+    new_state, base_state = new.learnable.state_dict(), base.learnable.state_dict()
+    for key, value in base_state.items():
+        if key != "prototype.weight":
+            torch.testing.assert_close(new_state[key], value)
+    # the training-only prototype head of the base classes is not loaded
+    torch.testing.assert_close(new.learnable.prototype.weight, prototypes_before)
+    assert new(torch.randn(2, 3, 32, 32)).shape == (2, 3)
