@@ -1,5 +1,4 @@
 """SEP's text and image encoders against CLIP's own forward passes (with hooks as the oracle)."""
-import copy
 
 import pytest
 import torch

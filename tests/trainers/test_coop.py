@@ -4,7 +4,6 @@ from tests.trainers.helpers import (
     NO_WARMUP,
     check_amp_matches_fp32,
     check_base_model_evaluates_on_new_classes,
-    count_calls,
     fixed_batch,
     make_trainer,
     optimised_parameters,
@@ -54,13 +53,6 @@ def test_coop_loss_decreases_on_a_fixed_batch(toy, tmp_path):
     losses = training_losses(trainer, image, label, steps=8)
     assert losses[-1] < losses[0] - 0.05, losses
 
-
-def test_coop_computes_text_features_once_per_evaluation(toy, tmp_path):
-    trainer = make_trainer("CoOp", toy, tmp_path)
-    assert len(trainer.test_loader) > 1
-    calls = count_calls(trainer.model, "compute_text_features")
-    trainer.test()
-    assert len(calls) == 1
 
 
 def test_coop_base_checkpoint_evaluates_on_new_classes(toy, tmp_path):

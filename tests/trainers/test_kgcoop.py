@@ -102,13 +102,6 @@ def test_kgcoop_rejects_a_negative_weight(toy, tmp_path):
         make_trainer("KgCoOp", toy, tmp_path, "TRAINER.KGCOOP.W", -1.0)
 
 
-def test_kgcoop_computes_text_features_once_per_evaluation(toy, tmp_path):
-    trainer = make_trainer("KgCoOp", toy, tmp_path)
-    assert len(trainer.test_loader) > 1
-    calls = count_calls(trainer.model, "compute_text_features")
-    trainer.test()
-    assert len(calls) == 1
-
 
 def test_kgcoop_base_checkpoint_evaluates_on_new_classes(toy, tmp_path):
     _, new = check_base_model_evaluates_on_new_classes("KgCoOp", toy, tmp_path, {"ctx"})
