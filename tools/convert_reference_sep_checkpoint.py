@@ -1,0 +1,89 @@
+"""Convert a checkpoint of the authors' SEP code into this repository's SEP checkpoint.
+
+The authors' trainer saves its whole PromptLearner under ``prompt_learner/model.pth.tar-<epoch>``
+with one Token Fusion Module per encoder block, indexed by position in the list of fusion layers.
+This writes the same learned tensors under this repository's names, so the model can be
+evaluated here (``train.py --trainer SEP --eval-only --model-dir OUT``):
+
+    python tools/convert_reference_sep_checkpoint.py \
+        --src reference_run/prompt_learner/model.pth.tar-50 --out converted_run
+
+``--layers`` must be the fusion layers the reference run used (its default, L_IND 0: 1..11).
+"""
+import argparse
+import os
+import re
+import sys
+
+import torch
+
+# reference TFM parameter name -> ours (trainers/sep_model/token_fusion.py)
+TFM_PARAMETER_NAMES = {
+    "promt_attention_visual.in_proj_weight": "attn.in_proj_weight",
+    "promt_attention_visual.in_proj_bias": "attn.in_proj_bias",
+    "promt_attention_visual.out_proj.weight": "attn.out_proj.weight",
+    "promt_attention_visual.out_proj.bias": "attn.out_proj.bias",
+    "ln_pa_1_visual.weight": "ln_1.weight",
+    "ln_pa_1_visual.bias": "ln_1.bias",
+    "ln_pa_2_visual.weight": "ln_2.weight",
+    "ln_pa_2_visual.bias": "ln_2.bias",
+    "mlp_pa_visual.c_fc1.weight": "mlp.c_fc.weight",
+    "mlp_pa_visual.c_proj.weight": "mlp.c_proj.weight",
+    "scale1": "scale_1",
+    "scale2": "scale_2",
+}
+# reference TFM list -> our module holding the TFMs, keyed by block index
+TFM_LISTS = {"prompt_projections": "text_fusion", "visual_prompts": "visual_prompts.fusion_modules"}
+PLAIN_TENSORS = {"ctx": "prompt_learner.ctx", "ctx_visual": "visual_prompts.tokens",
+                 "VPT_fc.weight": "prototype.weight"}
+REFERENCE_DEFAULT_LAYERS = tuple(range(1, 12))
+
+
+def convert_state_dict(reference_state, layers=REFERENCE_DEFAULT_LAYERS):
+    """Our ``SEPLearnable`` state_dict from the reference PromptLearner's.
+
+    TFM ``i`` of the reference precedes block ``layers[i]``; TFMs past the list (the reference
+    builds one per block) and the reference's unused modules are left out.
+    """
+    tfm_key = re.compile(r"^(%s)\.(\d+)\.(.+)$" % "|".join(TFM_LISTS))
+    converted = {}
+    for key, value in reference_state.items():
+        if key in PLAIN_TENSORS:
+            converted[PLAIN_TENSORS[key]] = value
+            continue
+        match = tfm_key.match(key)
+        if not match or match.group(3) not in TFM_PARAMETER_NAMES:
+            continue  # token buffers, unused template modules, the unused ln_pa_1_token
+        index = int(match.group(2))
+        if index < len(layers):
+            name = f"{TFM_LISTS[match.group(1)]}.{layers[index]}.{TFM_PARAMETER_NAMES[match.group(3)]}"
+            converted[name] = value
+    missing_tensors = [name for name in PLAIN_TENSORS.values() if name not in converted]
+    if missing_tensors:
+        raise ValueError(f"Not a reference SEP checkpoint: no {missing_tensors}")
+    return converted
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--src", required=True, help="the reference run's prompt_learner/model.pth.tar-N")
+    parser.add_argument("--out", required=True, help="run folder to write (prompt_learner/ inside)")
+    parser.add_argument("--layers", type=int, nargs="+", default=list(REFERENCE_DEFAULT_LAYERS),
+                        help="fusion layers of the reference run (default 1..11)")
+    args = parser.parse_args(argv)
+    checkpoint = torch.load(args.src, map_location="cpu", weights_only=False)  # a trusted local file
+    state = convert_state_dict(checkpoint["state_dict"], tuple(args.layers))
+    epoch = checkpoint.get("epoch", 0)
+    learner_dir = os.path.join(args.out, "prompt_learner")
+    os.makedirs(learner_dir, exist_ok=True)
+    path = os.path.join(learner_dir, f"model.pth.tar-{epoch}")
+    tmp_path = f"{path}.tmp"
+    torch.save({"state_dict": state, "epoch": epoch}, tmp_path)
+    os.replace(tmp_path, path)
+    print(f"Wrote {path}; evaluate with --model-dir {args.out} and "
+          f"TRAINER.SEP.FUSION_LAYERS \"{tuple(args.layers)}\"")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
