@@ -31,12 +31,12 @@ class ConditionalPromptLearner(ContextPromptLearner):
             ("relu", nn.ReLU(inplace=True)),
             ("linear2", nn.Linear(hidden_dim, ctx_dim)),
         ]))
-        # In CLIP's dtype, as the context: half precision under PREC fp16, as in CoCoOp.
+        # Trained in the context's dtype (fp32: CLIP's token embedding stays fp32 under PREC fp16).
         self.meta_net.to(self.ctx.dtype)
 
     def forward(self, image_features):
         """Each image's context ``[B, n_ctx, D]`` from its normalised feature ``[B, E]``."""
-        shift = self.meta_net(image_features)  # [B, D], one shift for all context tokens
+        shift = self.meta_net(image_features.type(self.ctx.dtype))  # [B, D], shared by all tokens
         return self.ctx.unsqueeze(0) + shift.unsqueeze(1)
 
     def prompts_for(self, image_context):

@@ -8,10 +8,14 @@ from user_errors import ConfigError
 PRECISIONS = ("fp16", "fp32", "amp")
 
 
-def resolve_precision(requested, device):
-    """The precision to run; fp16 weights are a GPU mode, so on a CPU fp16 runs as fp32."""
+def check_precision(requested):
     if requested not in PRECISIONS:
         raise ConfigError(f'PREC "{requested}" is not one of {PRECISIONS}')
+
+
+def resolve_precision(requested, device):
+    """The precision to run; fp16 weights are a GPU mode, so on a CPU fp16 runs as fp32."""
+    check_precision(requested)
     if requested == "fp16" and device.type == "cpu":
         print("Note: PREC fp16 needs a GPU; running CLIP in fp32 on the CPU")
         return "fp32"

@@ -15,7 +15,7 @@ from user_errors import ConfigError, UserError
 
 from .checkpoints import checkpoint_path, load_learned_state
 from .clip_loading import load_clip_to_cpu
-from .precision import autocast, grad_scaler, resolve_precision
+from .precision import autocast, check_precision, grad_scaler, resolve_precision
 from .result_file import test_result_record, write_result_file
 from .resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
 
@@ -63,7 +63,7 @@ class PromptTrainer(TrainerX):
         return self.cfg.TRAINER[self.METHOD_CFG]
 
     def check_cfg(self, cfg):
-        resolve_precision(cfg.TRAINER[self.METHOD_CFG].PREC, torch.device("cpu"))
+        check_precision(cfg.TRAINER[self.METHOD_CFG].PREC)
 
     def build_custom_clip(self, classnames, clip_model):
         raise NotImplementedError
