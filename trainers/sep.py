@@ -8,8 +8,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dassl.data.data_manager import build_data_loader
+from dassl.data.transforms import build_transform
 from dassl.engine import TRAINER_REGISTRY
 
+from datasets.robust_reading import RobustDatasetWrapper
 from user_errors import ConfigError, UserError
 
 from .clip_loading import is_vit
@@ -174,13 +177,29 @@ class SEP(PromptTrainer):
         self.initialize_prototypes()
         super().before_train()
 
+    def prototype_loader(self):
+        """Every training image once, with the training augmentation (as the reference).
+
+        Not the training loader itself: it drops the last partial batch, which in few-shot runs
+        can hold every image of a class.
+        """
+        cfg = self.cfg
+        return build_data_loader(
+            cfg,
+            sampler_type="SequentialSampler",
+            data_source=self.dm.dataset.train_x,
+            batch_size=cfg.DATALOADER.TRAIN_X.BATCH_SIZE,
+            tfm=build_transform(cfg, is_train=True),
+            is_train=False,
+            dataset_wrapper=RobustDatasetWrapper,
+        )
+
     @torch.no_grad()
     def initialize_prototypes(self):
-        """One pass over the training loader (as the reference, with its augmentation)."""
         self.set_model_mode("eval")
         features, labels = [], []
         with self.autocast():
-            for batch in self.train_loader_x:
+            for batch in self.prototype_loader():
                 image, label = self.parse_batch_test(batch)
                 features.append(self.model.frozen_image_features(image).float())
                 labels.append(label)

@@ -17,6 +17,7 @@ TRAINERS = {
     "CoOp": ("COOP", "CoOp/vit_b16_ep50_ctxv1.yaml"),
     "CoCoOp": ("COCOOP", "CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml"),
     "KgCoOp": ("KGCOOP", "KgCoOp/vit_b16_ep100_ctxv1.yaml"),
+    "SEP": ("SEP", "SEP/vit_b16_ep50_batch32.yaml"),
 }
 TEST_BATCH_SIZE = 4
 # The published learning rate from the first step (warm-up runs at 1e-5 for a whole epoch).
