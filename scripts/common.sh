@@ -69,14 +69,15 @@ is_finished() {
 # train.py with the common arguments; resumes from the checkpoints already in the output folder.
 run_train_py() {
     local dataset="$1" seed="$2" cfg="$3" outdir="$4"; shift 4
-    (cd "$REPO_ROOT" && "$PYTHON" train.py \
+    # Run from the caller's folder, so relative paths (DATA, a CLIP file) mean what the user typed.
+    "$PYTHON" "$REPO_ROOT/train.py" \
         --root "$DATA" \
         --seed "$seed" \
         --trainer "$TRAINER" \
         --dataset-config-file "$(dataset_config "$dataset")" \
-        --config-file "configs/trainers/$TRAINER/$cfg.yaml" \
+        --config-file "$REPO_ROOT/configs/trainers/$TRAINER/$cfg.yaml" \
         --output-dir "$outdir" \
-        "$@")
+        "$@"
 }
 
 announce() {
