@@ -2,7 +2,7 @@
 
 Each failure is a UserError naming the problem and the fix: an unknown trainer or dataset name
 (with the closest known one), a missing dataset root, a backbone that is neither a CLIP name nor
-a file, an unknown DATALOADER.CORRUPT_IMAGE_POLICY, and an evaluation --model-dir / --load-epoch
+a file (or a ResNet for a ViT-only method), an unknown DATALOADER.CORRUPT_IMAGE_POLICY, and an evaluation --model-dir / --load-epoch
 without the checkpoint to load.
 """
 import difflib
@@ -12,7 +12,7 @@ from dassl.engine import TRAINER_REGISTRY
 
 from datasets.layout import dataset_root
 from datasets.robust_reading import check_corrupt_image_policy
-from user_errors import UnknownNameError
+from user_errors import ConfigError, UnknownNameError
 
 from .checkpoints import checkpoint_path
 from .clip_loading import check_backbone_name
@@ -41,8 +41,14 @@ def check_run_inputs(cfg, args):
     dataset_class = DATASET_REGISTRY.get(cfg.DATASET.NAME)
     dataset_root(cfg, cfg.DATASET.NAME, getattr(dataset_class, "layout", ""))
     check_backbone_name(cfg.MODEL.BACKBONE.NAME)
+    trainer_class = TRAINER_REGISTRY.get(cfg.TRAINER.NAME)
+    if getattr(trainer_class, "NEEDS_VIT", False) and cfg.MODEL.BACKBONE.NAME.startswith("RN"):
+        raise ConfigError(
+            f'{cfg.TRAINER.NAME} needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14); '
+            f'MODEL.BACKBONE.NAME "{cfg.MODEL.BACKBONE.NAME}" is a ResNet.'
+        )
     check_corrupt_image_policy(cfg)
 
-    learner_name = getattr(TRAINER_REGISTRY.get(cfg.TRAINER.NAME), "LEARNER_NAME", None)
+    learner_name = getattr(trainer_class, "LEARNER_NAME", None)
     if args.eval_only and args.model_dir and learner_name:
         checkpoint_path(args.model_dir, learner_name, args.load_epoch)

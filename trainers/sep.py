@@ -148,6 +148,7 @@ class SEPModel(PromptedCLIP):
 @TRAINER_REGISTRY.register()
 class SEP(PromptTrainer):
     METHOD_CFG = "SEP"
+    NEEDS_VIT = True  # visual prompts join the ViT's token sequence
 
     def check_cfg(self, cfg):
         super().check_cfg(cfg)

@@ -31,3 +31,16 @@ def test_resnet_backbone_is_refused_by_sep(toy, tmp_path, capsys):
     error = capsys.readouterr().err
     assert status == 2
     assert "SEP needs a ViT CLIP backbone" in error
+
+
+def test_resnet_by_name_is_refused_before_clip_is_loaded(toy, tmp_path, capsys, monkeypatch):
+    import trainers.prompt_trainer
+
+    def no_loading(*args):
+        raise AssertionError("CLIP must not be loaded")
+
+    monkeypatch.setattr(trainers.prompt_trainer, "load_clip_to_cpu", no_loading)
+    status, _ = train_quietly(toy_argv(toy, tmp_path, "MODEL.BACKBONE.NAME", "RN50", trainer="SEP"))
+    error = capsys.readouterr().err
+    assert status == 2
+    assert 'needs a ViT CLIP backbone' in error and '"RN50" is a ResNet' in error
