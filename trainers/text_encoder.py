@@ -42,7 +42,7 @@ class TextEncoder(nn.Module):
     (``used_length``): the same features and gradients, for a fraction of the compute and memory.
     """
 
-    def __init__(self, clip_model, checkpoint_blocks=False, skip_padding=True):
+    def __init__(self, clip_model, checkpoint_blocks=False, skip_padding=True, min_length=1):
         super().__init__()
         self.transformer = clip_model.transformer
         self.positional_embedding = clip_model.positional_embedding
@@ -50,25 +50,39 @@ class TextEncoder(nn.Module):
         self.text_projection = clip_model.text_projection
         self.checkpoint_blocks = checkpoint_blocks
         self.skip_padding = skip_padding and blocks_accept_shorter_sequences(self.transformer)
+        self.min_length = min_length  # positions a subclass reads beyond the last [EOS]
+
+    @property
+    def dtype(self):
+        return self.text_projection.dtype  # the weights' dtype (positional_embedding stays fp32)
+
+    def before_block(self, index, x):
+        """``x`` ``[L, n_prompts, D]`` as block ``index`` receives it; methods that rewrite
+        tokens inside the encoder (SEP) override this."""
+        return x
 
     def forward(self, prompt_embeddings, tokenized_prompts):
-        dtype = self.text_projection.dtype  # the weights' dtype (positional_embedding stays fp32)
+        dtype = self.dtype
         length = prompt_embeddings.shape[1]
         if self.skip_padding:
-            length = used_length(tokenized_prompts)
+            length = used_length(tokenized_prompts, minimum=self.min_length)
             prompt_embeddings = prompt_embeddings[:, :length]
             tokenized_prompts = tokenized_prompts[:, :length]
         x = prompt_embeddings.type(dtype) + self.positional_embedding[:length].type(dtype)
         x = x.permute(1, 0, 2)  # [n_prompts, L, D] -> [L, n_prompts, D]
-        for block in self.transformer.resblocks:
-            if self.checkpoint_blocks and torch.is_grad_enabled():
-                x = checkpoint(block, x, use_reentrant=False)
-            else:
-                x = block(x)
+        for index, block in enumerate(self.transformer.resblocks):
+            x = run_block(block, self.before_block(index, x), self.checkpoint_blocks)
         x = x.permute(1, 0, 2)
         x = self.ln_final(x).type(dtype)
-        eos_positions = tokenized_prompts.argmax(dim=-1)  # [EOS] has the largest token id
-        return x[torch.arange(x.shape[0]), eos_positions] @ self.text_projection
+        eos_positions = tokenized_prompts.argmax(dim=-1).to(x.device)  # [EOS]: the largest id
+        return x[torch.arange(x.shape[0], device=x.device), eos_positions] @ self.text_projection
+
+
+def run_block(block, x, checkpointed):
+    """One CLIP residual block; checkpointed, its activations are recomputed in backward."""
+    if checkpointed and torch.is_grad_enabled():
+        return checkpoint(block, x, use_reentrant=False)
+    return block(x)
 
 
 def tokenize(prompts, device=None):

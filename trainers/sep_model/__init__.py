@@ -1,6 +1,6 @@
 """SEP's model parts on a frozen CLIP: token fusion, token selection, prompted encoders.
 
-Pure PyTorch on top of CLIP's own modules; nothing here imports Dassl or the trainers.
+Pure PyTorch on top of CLIP's own modules and the shared text encoder; nothing here imports Dassl.
 """
 from .fusion_layers import (
     FUSION_LAYERS_KEY,

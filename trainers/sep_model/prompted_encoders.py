@@ -13,9 +13,8 @@ The encoders' own ``state_dict()`` includes CLIP's weights: do not checkpoint th
 import torch
 import torch.nn as nn
 from clip.model import ModifiedResNet
-from torch.utils.checkpoint import checkpoint
 
-from ..text_encoder import blocks_accept_shorter_sequences, used_length
+from ..text_encoder import TextEncoder, run_block
 from .fusion_layers import LayerwiseTokenFusion, resolve_fusion_layers
 from .token_selection import (
     SELECTION_MODES,
@@ -24,14 +23,7 @@ from .token_selection import (
 )
 
 
-def _run_block(block, x, gradient_checkpointing):
-    """One CLIP residual block; with checkpointing its activations are recomputed in backward."""
-    if gradient_checkpointing and torch.is_grad_enabled():
-        return checkpoint(block, x, use_reentrant=False)
-    return block(x)
-
-
-class SEPTextEncoder(nn.Module):
+class SEPTextEncoder(TextEncoder):
     """CLIP's text transformer on prompt embeddings, with a TFM before each fusion layer.
 
     Before block ``l`` in ``fusion_layers`` the context positions ``1..n_ctx`` are replaced by
@@ -50,11 +42,8 @@ class SEPTextEncoder(nn.Module):
 
     def __init__(self, clip_model, n_ctx, fusion_layers=None, token_fusion_kwargs=None,
                  gradient_checkpointing=False, skip_padding=False):
-        super().__init__()
-        self.transformer = clip_model.transformer
-        self.positional_embedding = clip_model.positional_embedding
-        self.ln_final = clip_model.ln_final
-        self.text_projection = clip_model.text_projection
+        super().__init__(clip_model, checkpoint_blocks=gradient_checkpointing,
+                         skip_padding=skip_padding, min_length=1 + 2 * n_ctx)
         for frozen in (self.transformer, self.positional_embedding, self.ln_final,
                        self.text_projection):
             frozen.requires_grad_(False)
@@ -65,16 +54,10 @@ class SEPTextEncoder(nn.Module):
                 "together with as many representative tokens after them"
             )
         self.n_ctx = n_ctx
-        self.gradient_checkpointing = gradient_checkpointing
-        self.skip_padding = skip_padding and blocks_accept_shorter_sequences(self.transformer)
         width = clip_model.ln_final.weight.shape[0]
         depth = len(self.transformer.resblocks)
         layers = resolve_fusion_layers(fusion_layers, depth, encoder="text encoder")
         self.fusion_modules = LayerwiseTokenFusion(layers, width, token_fusion_kwargs)
-
-    @property
-    def dtype(self):
-        return self.text_projection.dtype
 
     @property
     def fusion_layers(self):
@@ -84,23 +67,11 @@ class SEPTextEncoder(nn.Module):
         """``[n_cls, L, Dt]`` prompt embeddings (context at positions ``1..n_ctx``) and their
         ``[n_cls, L]`` token ids -> ``[n_cls, embed_dim]`` features pooled at [EOS]."""
         self._check_inputs(prompt_embeddings, tokenized_prompts)
-        if self.skip_padding:
-            length = used_length(tokenized_prompts, minimum=1 + 2 * self.n_ctx)
-            prompt_embeddings = prompt_embeddings[:, :length]  # [n_cls, length, Dt]
-            tokenized_prompts = tokenized_prompts[:, :length]
-        n_cls, length, _ = prompt_embeddings.shape
-        dtype = self.dtype
-        x = prompt_embeddings.type(dtype) + self.positional_embedding[:length].type(dtype)
-        x = x.permute(1, 0, 2)  # [L, n_cls, Dt]: CLIP's sequence-first layout
-        for index, block in enumerate(self.transformer.resblocks):
-            fusion = self.fusion_modules.for_block(index)
-            if fusion is not None:
-                x = self._fuse(x, fusion)
-            x = _run_block(block, x, self.gradient_checkpointing)
-        x = x.permute(1, 0, 2)  # [n_cls, L, Dt]
-        x = self.ln_final(x).type(dtype)
-        eos_positions = tokenized_prompts.argmax(dim=-1).to(x.device)  # [EOS] has the largest id
-        return x[torch.arange(n_cls, device=x.device), eos_positions] @ self.text_projection
+        return super().forward(prompt_embeddings, tokenized_prompts)
+
+    def before_block(self, index, x):
+        fusion = self.fusion_modules.for_block(index)
+        return x if fusion is None else self._fuse(x, fusion)
 
     def _fuse(self, x, fusion):
         """``x`` ``[L, n_cls, Dt]`` with its context positions rebuilt by ``fusion``."""
@@ -206,7 +177,7 @@ class SEPImageEncoder(nn.Module):
             fusion = self.visual_prompts.fusion_modules.for_block(index)
             if fusion is not None:
                 x = self._fuse(x, fusion)
-            x = _run_block(block, x, self.gradient_checkpointing)
+            x = run_block(block, x, self.gradient_checkpointing)
         x = visual.ln_post(x[0])  # [B, Dv]: the [CLS] token
         if visual.proj is not None:
             x = x @ visual.proj
