@@ -2,7 +2,7 @@
 
     python train.py --root DATA --seed 1 --trainer SEP \
         --dataset-config-file configs/datasets/caltech101.yaml \
-        --config-file configs/trainers/SEP/vit_b16_c2_ep50_batch32.yaml \
+        --config-file configs/trainers/SEP/vit_b16_ep50_batch32.yaml \
         --output-dir output/run DATASET.NUM_SHOTS 16 DATASET.SUBSAMPLE_CLASSES base
 """
 import argparse

@@ -40,12 +40,14 @@ def extend_cfg(cfg):
 
     cfg.TRAINER.KGCOOP = _coop_style_node(n_ctx=4, ctx_init="a photo of a")
     cfg.TRAINER.KGCOOP.W = 8.0  # weight of the knowledge-guided consistency loss
+    cfg.TRAINER.KGCOOP.TEMPLATES = "kgcoop"  # hand-crafted template table: coop, kgcoop, sep_reference
 
     cfg.TRAINER.SEP = CN()
     cfg.TRAINER.SEP.N_CTX_TEXT = 6  # learnable text tokens
     cfg.TRAINER.SEP.N_CTX_VISION = 4  # learnable visual tokens
     cfg.TRAINER.SEP.CTX_INIT = ""  # text init phrase; "" = random (the reference)
     cfg.TRAINER.SEP.FUSION_LAYERS = ()  # blocks preceded by token fusion; () = 1..depth-1
+    cfg.TRAINER.SEP.TEMPLATES = "coop"  # frozen-text template table; sep_reference = authors' code
     cfg.TRAINER.SEP.W_TEXT = 8.0  # textual consistency weight
     cfg.TRAINER.SEP.W_VISUAL = 6.0  # visual consistency weight
     cfg.TRAINER.SEP.W_PROTO = 0.5  # prototype-classifier loss weight

@@ -8,7 +8,7 @@ from user_errors import ConfigError
 from .context_prompt_model import ContextPromptCLIP, context_prompt_learner
 from .prompt_trainer import PromptTrainer
 from .prompted_clip import consistency_loss
-from .templates import hand_crafted_prompts
+from .templates import check_template_table, hand_crafted_prompts
 from .text_encoder import encode_prompts_normalized
 
 
@@ -45,11 +45,12 @@ class KgCoOp(PromptTrainer):
         super().check_cfg(cfg)
         if cfg.TRAINER.KGCOOP.W < 0:
             raise ConfigError(f"TRAINER.KGCOOP.W must be >= 0, got {cfg.TRAINER.KGCOOP.W}")
+        check_template_table(cfg.TRAINER.KGCOOP.TEMPLATES, "TRAINER.KGCOOP.TEMPLATES")
 
     def build_custom_clip(self, classnames, clip_model):
         method_cfg = self.method_cfg
         learner = context_prompt_learner(method_cfg, classnames, clip_model)
-        prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames)
+        prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames, method_cfg.TEMPLATES)
         return KgCoOpModel(
             clip_model, learner, prompts, method_cfg.W, method_cfg.CHECKPOINT_TEXT_BLOCKS
         )

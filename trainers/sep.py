@@ -20,7 +20,7 @@ from .prompt_learner import ContextPromptLearner
 from .prompt_trainer import PromptTrainer
 from .prompted_clip import PromptedCLIP, consistency_loss, normalize
 from .sep_model import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
-from .templates import hand_crafted_prompts
+from .templates import check_template_table, hand_crafted_prompts
 from .text_encoder import encode_prompts_normalized
 
 class SEPLearnable(nn.Module):
@@ -67,7 +67,7 @@ class SEPModel(PromptedCLIP):
             self.prompted_image_encoder.visual_prompts,
             prototype,
         )
-        frozen_prompts = hand_crafted_prompts(dataset_name, classnames)
+        frozen_prompts = hand_crafted_prompts(dataset_name, classnames, sep_cfg.TEMPLATES)
         self.register_buffer(  # g0: frozen CLIP on the hand-crafted template, [n_cls, embed_dim]
             "text_features_fixed",
             encode_prompts_normalized(clip_model, frozen_prompts),
@@ -153,6 +153,7 @@ class SEP(PromptTrainer):
     def check_cfg(self, cfg):
         super().check_cfg(cfg)
         sep_cfg = cfg.TRAINER.SEP
+        check_template_table(sep_cfg.TEMPLATES, "TRAINER.SEP.TEMPLATES")
         if sep_cfg.SELECTION_MODE not in SELECTION_MODES:
             raise ConfigError(
                 f'TRAINER.SEP.SELECTION_MODE "{sep_cfg.SELECTION_MODE}" is not one of {SELECTION_MODES}'

@@ -44,3 +44,10 @@ def test_resnet_by_name_is_refused_before_clip_is_loaded(toy, tmp_path, capsys, 
     error = capsys.readouterr().err
     assert status == 2
     assert 'needs a ViT CLIP backbone' in error and '"RN50" is a ResNet' in error
+
+
+def test_unknown_template_table_is_a_short_error(toy, tmp_path, capsys):
+    status, _ = train_quietly(toy_argv(toy, tmp_path, "TRAINER.SEP.TEMPLATES", "clip", trainer="SEP"))
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "TRAINER.SEP.TEMPLATES" in error and "sep_reference" in error

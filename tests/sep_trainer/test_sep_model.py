@@ -199,3 +199,13 @@ def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_cli
     # the training-only prototype head of the base classes is not loaded
     torch.testing.assert_close(new.learnable.prototype.weight, prototypes_before)
     assert new(torch.randn(2, 3, 32, 32)).shape == (2, 3)
+
+
+def test_reference_template_table_is_available_for_exact_reproduction(tiny_clip):
+    from clip import clip
+
+    model = SEPModel(tiny_clip, CLASSNAMES, "FGVCAircraft", sep_cfg(TEMPLATES="sep_reference"))
+    tokens = clip.tokenize([f"a photo of an aircraft {name}." for name in CLASSNAMES])
+    with torch.no_grad():
+        expected = tiny_clip.encode_text(tokens)
+    torch.testing.assert_close(model.text_features_fixed, expected / expected.norm(dim=-1, keepdim=True))
