@@ -54,7 +54,8 @@ imagenet/
         num_shots = cfg.DATASET.NUM_SHOTS
         if num_shots >= 1:
             train, _ = load_or_create_fewshot(
-                self, train, None, num_shots, cfg.SEED, self.split_fewshot_dir)
+                self, train, None, num_shots, cfg.SEED, self.split_fewshot_dir,
+                cfg.DATASET.FEWER_SHOTS_POLICY)
         train, test = subsample_classes(train, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES)
         super().__init__(train_x=train, val=test, test=test)
 

@@ -161,13 +161,48 @@ def fewshot_cache_path(fewshot_dir, num_shots, seed):
     return os.path.join(fewshot_dir, f"shot_{num_shots}-seed_{seed}.pkl")
 
 
-def load_or_create_fewshot(dataset, train, val, num_shots, seed, fewshot_dir):
+class FewShotShortage(ConfigError):
+    """More shots asked for than some classes have training images."""
+
+
+FEWER_SHOTS_POLICIES = ("error", "warn")
+
+
+def check_enough_shots(train, num_shots, policy):
+    """Refuse (policy "error") a few-shot request that some classes cannot fill.
+
+    On an intact benchmark every class has at least 16 training images, so a shortage usually
+    means a half-extracted dataset; "warn" keeps Dassl's behaviour of using all their images.
+    """
+    if policy not in FEWER_SHOTS_POLICIES:
+        raise ConfigError(
+            f"DATASET.FEWER_SHOTS_POLICY must be one of {FEWER_SHOTS_POLICIES}, got {policy!r}"
+        )
+    if policy != "error":
+        return
+    counts = Counter(item.label for item in train)
+    classnames = {item.label: item.classname for item in train}
+    short = [f"{classnames[label]} ({counts[label]})" for label in sorted(counts)
+             if counts[label] < num_shots]
+    if short:
+        raise FewShotShortage(
+            f"DATASET.NUM_SHOTS {num_shots}, but {len(short)} classes have fewer training images: "
+            f"{', '.join(short[:10])}{' ...' if len(short) > 10 else ''}. Check that the dataset "
+            "is complete, lower DATASET.NUM_SHOTS, or set DATASET.FEWER_SHOTS_POLICY warn to use "
+            "all their images (Dassl's behaviour)."
+        )
+
+
+def load_or_create_fewshot(dataset, train, val, num_shots, seed, fewshot_dir,
+                           shortage_policy="error"):
     """(train, val) with num_shots / min(num_shots, 4) items per class, cached on disk.
 
     ``dataset`` is the DatasetBase whose ``generate_fewshot_dataset`` samples (with Python's
     global ``random``, seeded by the trainer). ``val=None`` caches the training list only, as
-    CoOp does for ImageNet, and returns ``(train, None)``.
+    CoOp does for ImageNet, and returns ``(train, None)``. ``shortage_policy``: see
+    ``check_enough_shots``.
     """
+    check_enough_shots(train, num_shots, shortage_policy)
     path = fewshot_cache_path(fewshot_dir, num_shots, seed)
     if os.path.exists(path):
         print(f"Loading preprocessed few-shot data from {path}")
@@ -264,7 +299,8 @@ class FixedSplitDataset(DatasetBase):
         num_shots = cfg.DATASET.NUM_SHOTS
         if num_shots >= 1:
             train, val = load_or_create_fewshot(
-                self, train, val, num_shots, cfg.SEED, self.split_fewshot_dir)
+                self, train, val, num_shots, cfg.SEED, self.split_fewshot_dir,
+                cfg.DATASET.FEWER_SHOTS_POLICY)
         train, val, test = subsample_classes(
             train, val, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES)
         super().__init__(train_x=train, val=val, test=test)

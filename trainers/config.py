@@ -23,6 +23,7 @@ def _coop_style_node(n_ctx, ctx_init=""):
 def extend_cfg(cfg):
     """Add the keys Dassl does not define (works for the built-in subset and real Dassl)."""
     cfg.DATASET.SUBSAMPLE_CLASSES = "all"  # all, base (first half of labels) or new
+    cfg.DATASET.FEWER_SHOTS_POLICY = "error"  # a class with < NUM_SHOTS images: error or warn
     if "EPS" not in cfg.OPTIM:
         cfg.OPTIM.EPS = 1e-8  # Adam epsilon (SEP's configs use 1e-3 with fp16)
     cfg.DATALOADER.CORRUPT_IMAGE_POLICY = "fail"  # unreadable image: fail (name it) or skip

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from dassl.config import get_cfg_default
+from trainers.config import project_cfg_default
 from PIL import Image
 
 WNIDS = [
@@ -31,10 +31,10 @@ class FakeLayout:
     fewshot: bool  # whether NUM_SHOTS and SUBSAMPLE_CLASSES apply
 
 
-def dataset_cfg(root, name, num_shots=-1, seed=1, subsample="all"):
-    cfg = get_cfg_default()
-    # A project key (train.py adds it before merging); not a Dassl default.
+def dataset_cfg(root, name, num_shots=-1, seed=1, subsample="all", fewer_shots_policy="error"):
+    cfg = project_cfg_default()  # Dassl's defaults plus the project's keys, as train.py uses
     cfg.DATASET.SUBSAMPLE_CLASSES = subsample
+    cfg.DATASET.FEWER_SHOTS_POLICY = fewer_shots_policy
     cfg.DATASET.ROOT = str(root)
     cfg.DATASET.NAME = name
     cfg.DATASET.NUM_SHOTS = num_shots

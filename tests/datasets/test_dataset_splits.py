@@ -8,6 +8,7 @@ from dassl.data.datasets import DATASET_REGISTRY, Datum
 
 import datasets  # noqa: F401  (registers the datasets)
 from datasets.splits import (
+    FewShotShortage,
     fewshot_cache_path,
     read_split,
     save_split,
@@ -118,9 +119,19 @@ def test_fewshot_uses_the_seed_in_the_cache_name(tmp_path):
         "shot_1-seed_1.pkl", "shot_1-seed_2.pkl"]
 
 
-def test_fewshot_beyond_class_size_keeps_all_and_warns_naming_classes(tmp_path, capsys):
+def test_fewshot_beyond_class_size_is_refused_naming_classes_and_the_fix(tmp_path):
+    FAKE_LAYOUTS["Food101"](str(tmp_path))
+    with pytest.raises(FewShotShortage) as error:
+        build(tmp_path, "Food101", num_shots=8)
+    message = str(error.value)
+    assert "DATASET.NUM_SHOTS 8" in message and "apple_pie (3)" in message
+    assert "DATASET.FEWER_SHOTS_POLICY warn" in message
+    assert not os.path.exists(tmp_path / "food-101" / "split_fewshot")  # refused before sampling
+
+
+def test_fewshot_beyond_class_size_with_warn_policy_keeps_all_and_warns(tmp_path, capsys):
     expected = FAKE_LAYOUTS["Food101"](str(tmp_path))
-    dataset = build(tmp_path, "Food101", num_shots=8)
+    dataset = build(tmp_path, "Food101", num_shots=8, fewer_shots_policy="warn")
     output = capsys.readouterr().out
 
     assert len(dataset.train_x) == expected.num_train  # 3 per class, all kept

@@ -43,9 +43,17 @@ def test_split_listing_missing_images_counts_and_names_them(toy_copy, tmp_path, 
         assert os.path.join(toy_copy.image_dir, relpath) in result.err
 
 
-def test_more_shots_than_a_class_has_is_a_warning_line_not_an_error(toy_copy, tmp_path, run_train):
+def test_more_shots_than_a_class_has_is_an_error_naming_the_classes(toy_copy, tmp_path, run_train):
     result = run_train(toy_argv(toy_copy, tmp_path / "run", "DATASET.NUM_SHOTS", 50,
                                 flags=["--no-train"]))
+    assert result.status == 2
+    assert "DATASET.NUM_SHOTS 50, but 6 classes have fewer training images" in result.err
+    assert "red_circle (6)" in result.err and "FEWER_SHOTS_POLICY warn" in result.err
+
+
+def test_more_shots_than_a_class_has_is_a_warning_line_with_the_warn_policy(toy_copy, tmp_path, run_train):
+    result = run_train(toy_argv(toy_copy, tmp_path / "run", "DATASET.NUM_SHOTS", 50,
+                                "DATASET.FEWER_SHOTS_POLICY", "warn", flags=["--no-train"]))
     assert result.status == 0
     warnings = [line for line in result.out.splitlines()
                 if line.startswith("Warning: 6 classes have fewer than 50 training images")]

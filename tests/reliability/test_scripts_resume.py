@@ -24,12 +24,12 @@ def script_command(toy):
 
 def script_env(toy, output):
     env = {key: value for key, value in os.environ.items() if key not in ("DATA", "OUTPUT")}
-    env.update(PYTHON=sys.executable, SHOTS="16", DATA=toy.root, OUTPUT=str(output))
+    env.update(PYTHON=sys.executable, SHOTS="6", DATA=toy.root, OUTPUT=str(output))
     return env
 
 
 def run_dir_pattern(output):
-    return f"{output}/base2new/train_base/caltech101/shots_16/CoOp/*/seed1"
+    return f"{output}/base2new/train_base/caltech101/shots_6/CoOp/*/seed1"
 
 
 def folder_snapshot(folder):
