@@ -1,12 +1,11 @@
 """Fixtures of the reliability tests: the toy data (shared or a private copy) and train.py in-process."""
 import os
 import shutil
-import sys
 from types import SimpleNamespace
 
 import pytest
 
-import train
+from tests.reliability.train_args import train_quietly
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATASET_FOLDER = "caltech-101"
@@ -46,15 +45,8 @@ def run_train(capsys):
     Returns (exit status, stdout, stderr); the stdout tee train.py installs is undone.
     """
     def run(argv):
-        console = sys.stdout
-        try:
-            status = train.cli([str(arg) for arg in argv])
-        finally:
-            log_file = getattr(sys.stdout, "file", None)
-            if sys.stdout is not console and log_file is not None:
-                log_file.close()
-            sys.stdout = console
-        out, err = capsys.readouterr()
-        return SimpleNamespace(status=status, out=out, err=err)
+        status, out = train_quietly(argv)
+        captured = capsys.readouterr()
+        return SimpleNamespace(status=status, out=out + captured.out, err=captured.err)
 
     return run
