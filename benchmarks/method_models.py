@@ -7,7 +7,6 @@ benchmark measures exactly what a training run executes.
 """
 import contextlib
 import io
-import math
 import os
 from dataclasses import dataclass
 
@@ -20,8 +19,8 @@ from dassl.engine import TRAINER_REGISTRY
 import trainers  # noqa: F401  (registers the trainers)
 from tools.make_tiny_clip import TINY_VIT, build_tiny_clip
 from trainers.config import project_cfg_default
-from trainers.precision import autocast, grad_scaler, resolve_precision
-from trainers.prompt_trainer import NonFiniteLoss, build_prompt_optimizer
+from trainers.precision import autocast, backward_and_step, grad_scaler, resolve_precision
+from trainers.prompt_trainer import build_prompt_optimizer, check_finite_loss
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -135,21 +134,12 @@ def build_method(method, cfg, classnames, clip_model, device):
 
 
 def train_step(built, image, label):
-    """One optimiser step exactly as PromptTrainer.forward_backward takes it."""
+    """One optimiser step as PromptTrainer.forward_backward takes it (its shared helpers)."""
     with built.autocast():
         _, loss = built.model.training_loss(image, label)
-    value = loss.item()
-    if not math.isfinite(value):
-        raise NonFiniteLoss(f"Loss is {value} in the benchmark's training step")
-    built.optimizer.zero_grad()
-    if built.scaler is None:
-        loss.backward()
-        built.optimizer.step()
-    else:
-        built.scaler.scale(loss).backward()
-        built.scaler.step(built.optimizer)
-        built.scaler.update()
-    return value
+    check_finite_loss(loss, "in the benchmark's training step")
+    backward_and_step(loss, built.optimizer, built.scaler)
+    return loss.item()
 
 
 def set_mode(built, training):

@@ -41,3 +41,15 @@ def grad_scaler(precision, device):
     if precision == "amp" and device.type == "cuda":
         return torch.amp.GradScaler("cuda")
     return None
+
+
+def backward_and_step(loss, optimizer, scaler=None):
+    """zero_grad, backward and step; through the gradient scaler when there is one."""
+    optimizer.zero_grad()
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+        return
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()

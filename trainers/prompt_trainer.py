@@ -15,7 +15,13 @@ from user_errors import ConfigError, UserError
 
 from .checkpoints import checkpoint_path, load_learned_state
 from .clip_loading import load_clip_to_cpu
-from .precision import autocast, check_precision, grad_scaler, resolve_precision
+from .precision import (
+    autocast,
+    backward_and_step,
+    check_precision,
+    grad_scaler,
+    resolve_precision,
+)
 from .result_file import test_result_record, write_result_file
 from .resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
 
@@ -28,6 +34,15 @@ class NonFiniteLoss(UserError, FloatingPointError):
 
 class InputSizeMismatch(ConfigError):
     pass
+
+
+def check_finite_loss(loss, where):
+    if not math.isfinite(loss.item()):
+        raise NonFiniteLoss(
+            f"Loss is {loss.item()} {where}. Likely causes: PREC fp16 with a too small Adam "
+            "epsilon (set OPTIM.EPS 1e-3, as the SEP configs do) or too high a learning rate; "
+            "PREC amp or fp32 is more robust."
+        )
 
 
 def build_prompt_optimizer(module, optim_cfg):
@@ -129,19 +144,11 @@ class PromptTrainer(TrainerX):
         image, label = self.parse_batch_train(batch)
         with self.autocast():
             logits, loss = self.model.training_loss(image, label)
-        if not math.isfinite(loss.item()):
-            raise NonFiniteLoss(
-                f"Loss is {loss.item()} at epoch {self.epoch + 1}, batch {self.batch_idx + 1}. "
-                "Likely causes: PREC fp16 with a too small Adam epsilon (set OPTIM.EPS 1e-3, as "
-                "the SEP configs do) or too high a learning rate; PREC amp or fp32 is more robust."
-            )
+        check_finite_loss(loss, f"at epoch {self.epoch + 1}, batch {self.batch_idx + 1}")
         if self.scaler is None:
-            self.model_backward_and_update(loss)
+            self.model_backward_and_update(loss)  # Dassl's step (anomaly check, all models)
         else:
-            self.model_zero_grad()
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.optim)
-            self.scaler.update()
+            backward_and_step(loss, self.optim, self.scaler)
         loss_summary = {"loss": loss.item(), "acc": compute_accuracy(logits, label)[0].item()}
         if (self.batch_idx + 1) == self.num_batches:
             self.update_lr()
