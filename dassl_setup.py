@@ -7,6 +7,7 @@ anything that imports ``dassl``.
 When the real Dassl is the one found, two incompatibilities with current torch are patched
 (see ``apply_real_dassl_fixes``); the built-in subset needs neither.
 """
+
 import importlib
 import importlib.util
 import inspect
@@ -39,7 +40,7 @@ def _import_or_none(module_name):
 
 
 def _fix_warmup_scheduler_verbose():
-    """Upstream passes ``verbose`` positionally to ``LRScheduler.__init__``; torch >= 2.13 lacks it."""
+    """Upstream passes ``verbose`` positionally to ``LRScheduler.__init__``, gone in torch 2.13."""
     from torch.optim.lr_scheduler import LRScheduler
 
     if "verbose" in inspect.signature(LRScheduler.__init__).parameters:

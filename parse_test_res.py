@@ -3,7 +3,8 @@
 Works like CoOp's ``parse_test_res.py`` (same arguments, same summary line)::
 
     python parse_test_res.py output/base2new/train_base/dtd/shots_16/CoOp/vit_b16_ep50_ctxv1
-    python parse_test_res.py --test-log output/base2new/test_new/dtd/shots_16/CoOp/vit_b16_ep50_ctxv1
+    python parse_test_res.py --test-log \
+        output/base2new/test_new/dtd/shots_16/CoOp/vit_b16_ep50_ctxv1
     python parse_test_res.py output/few_shot/caltech101/shots_16/CoOp --multi-exp
     python parse_test_res.py DIR --ci95 --keyword macro_f1
 
@@ -13,6 +14,7 @@ line, an eval-only log (``--test-log``) after "=> result"; the last result print
 The spread is the standard deviation over seeds (numpy's, ddof=0, as CoOp) or, with --ci95,
 1.96 * std / sqrt(n).
 """
+
 import argparse
 import os
 import sys
@@ -20,7 +22,10 @@ import sys
 import numpy as np
 
 from tools.results.log_parsing import (
-    COUNT_METRICS, end_signals_for, last_block_with, read_log_blocks,
+    COUNT_METRICS,
+    end_signals_for,
+    last_block_with,
+    read_log_blocks,
 )
 from tools.results.run_discovery import list_experiment_dirs, list_run_dirs
 from tools.results.run_result import LOG_FILE, RESULT_FILE, load_run_result
@@ -82,19 +87,32 @@ def summarize_experiment(directory, args, end_signals):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        description="Mean +- std of a test metric over the seed folders of an experiment.")
+        description="Mean +- std of a test metric over the seed folders of an experiment."
+    )
     parser.add_argument("directory", help="folder whose subfolders (seed1, seed2, ...) are runs")
-    parser.add_argument("--ci95", action="store_true",
-                        help="print the 95%% confidence interval instead of the std")
-    parser.add_argument("--test-log", action="store_true",
-                        help="eval-only logs: read after '=> result' instead of 'Finish(ed) "
-                             "training'")
-    parser.add_argument("--multi-exp", action="store_true",
-                        help="directory holds several experiments, each with seed folders")
-    parser.add_argument("--keyword", default="accuracy",
-                        help="metric to read: accuracy (default), error, macro_f1, total, ...")
-    parser.add_argument("--use-json", action="store_true",
-                        help=f"read {RESULT_FILE} where present (full precision), else the log")
+    parser.add_argument(
+        "--ci95", action="store_true", help="print the 95%% confidence interval instead of the std"
+    )
+    parser.add_argument(
+        "--test-log",
+        action="store_true",
+        help="eval-only logs: read after '=> result' instead of 'Finish(ed) training'",
+    )
+    parser.add_argument(
+        "--multi-exp",
+        action="store_true",
+        help="directory holds several experiments, each with seed folders",
+    )
+    parser.add_argument(
+        "--keyword",
+        default="accuracy",
+        help="metric to read: accuracy (default), error, macro_f1, total, ...",
+    )
+    parser.add_argument(
+        "--use-json",
+        action="store_true",
+        help=f"read {RESULT_FILE} where present (full precision), else the log",
+    )
     args = parser.parse_args(argv)
     end_signals = end_signals_for(args.test_log)
 

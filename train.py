@@ -5,21 +5,25 @@
         --config-file configs/trainers/SEP/vit_b16_ep50_batch32.yaml \
         --output-dir output/run DATASET.NUM_SHOTS 16 DATASET.SUBSAMPLE_CLASSES base
 """
+
 import argparse
 import os
 import sys
 import time
 
-import dassl_setup  # noqa: F401  (before any dassl import: a real Dassl wins over the subset)
 import torch
+
+import dassl_setup  # noqa: F401  (before any dassl import: a real Dassl wins over the subset)
+
+# isort: split
 from dassl.engine import build_trainer
 from dassl.utils import Logger, collect_env_info, set_random_seed, setup_logger
 
 import datasets  # noqa: F401  (registers the datasets)
 import trainers  # noqa: F401  (registers the trainers)
-from trainers.config import setup_cfg
-from trainers.run_checks import check_run_inputs
-from user_errors import UserError, short_message
+from run.config import setup_cfg
+from run.run_checks import check_run_inputs
+from run.user_errors import UserError, short_message
 
 LOG_FILE = "log.txt"
 

@@ -9,6 +9,7 @@ temporary folder, then runs Dassl's training loader (``build_data_loader`` with 
 normalize, bicubic 224) for each worker count, and reports images/s once the workers have
 started (their start-up is reported apart, as ``first_batch_s``).
 """
+
 import argparse
 import contextlib
 import datetime
@@ -25,16 +26,15 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from dassl.data.data_manager import build_data_loader  # noqa: E402
+from dassl.data.datasets import Datum  # noqa: E402
+from dassl.data.transforms import build_transform  # noqa: E402
 from PIL import Image  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 import dassl_setup  # noqa: E402,F401  (before any dassl import)
-from dassl.data.data_manager import build_data_loader  # noqa: E402
-from dassl.data.datasets import Datum  # noqa: E402
-from dassl.data.transforms import build_transform  # noqa: E402
-
+from run.config import project_cfg_default  # noqa: E402
 from tools.make_toy_data import TOY_CLASSES, draw_toy_image  # noqa: E402
-from trainers.config import project_cfg_default  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO_ROOT, "configs", "trainers", "SEP", "vit_b16_ep50_batch32.yaml")
@@ -79,8 +79,14 @@ def _one_pass(items, config_file, batch_size, workers, batches):
     cfg = loader_cfg(config_file, workers)
     with contextlib.redirect_stdout(io.StringIO()):  # the transform builder's messages
         transform = build_transform(cfg, is_train=True)
-    loader = build_data_loader(cfg, sampler_type=cfg.DATALOADER.TRAIN_X.SAMPLER, data_source=items,
-                               batch_size=batch_size, tfm=transform, is_train=True)
+    loader = build_data_loader(
+        cfg,
+        sampler_type=cfg.DATALOADER.TRAIN_X.SAMPLER,
+        data_source=items,
+        batch_size=batch_size,
+        tfm=transform,
+        is_train=True,
+    )
     start = time.perf_counter()
     iterator = iter(loader)
     first = next(iterator)
@@ -106,8 +112,12 @@ def parse_args(argv=None):
     parser.add_argument("--size", type=int, nargs=2, default=[400, 350], metavar=("W", "H"))
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2])
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="passes per worker count; the median rate is reported")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="passes per worker count; the median rate is reported",
+    )
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="trainer config with INPUT.*")
     parser.add_argument("--json", default=None)
     return parser.parse_args(argv)
@@ -118,9 +128,10 @@ def main(argv=None):
     batches = max(args.images // args.batch_size - 1, 1)  # one epoch after the first batch
     with tempfile.TemporaryDirectory(prefix="bench_jpegs_") as folder:
         items = write_jpegs(folder, args.images, args.size)
-        rows = [measure_loader(items, args.config, args.batch_size, workers, batches,
-                               args.repeats)
-                for workers in args.workers]
+        rows = [
+            measure_loader(items, args.config, args.batch_size, workers, batches, args.repeats)
+            for workers in args.workers
+        ]
     report = {
         "meta": {
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -134,13 +145,22 @@ def main(argv=None):
         },
         "results": rows,
     }
-    print(tabulate(
-        [[r["workers"], r["batch_size"], "x".join(map(str, r["image_shape"])),
-          f"{r['first_batch_s']:.2f}", f"{r['images_per_s']:.1f}" if r["images_per_s"] else "-"]
-         for r in rows],
-        headers=["workers", "batch", "output", "first batch s", "images/s (median)"],
-        disable_numparse=True,
-    ))
+    print(
+        tabulate(
+            [
+                [
+                    r["workers"],
+                    r["batch_size"],
+                    "x".join(map(str, r["image_shape"])),
+                    f"{r['first_batch_s']:.2f}",
+                    f"{r['images_per_s']:.1f}" if r["images_per_s"] else "-",
+                ]
+                for r in rows
+            ],
+            headers=["workers", "batch", "output", "first batch s", "images/s (median)"],
+            disable_numparse=True,
+        )
+    )
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as file:

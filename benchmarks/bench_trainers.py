@@ -4,14 +4,17 @@
         --precision fp32 --device cpu --steps 5 --warmup 2 --json out.json
 
 Every figure is also given as a ratio to CoOp measured in the same run (same CLIP, classes,
-batch and device), and each SEP variant as a ratio to SEP's default (``benchmarks/straightforward.py``).
+batch and device), and each SEP variant as a ratio to SEP's default
+(``benchmarks/straightforward.py``).
 CLIP has random weights (``--arch tiny`` or ``vit_b16`` shapes); the models are those the
 trainers build, stepped as ``PromptTrainer.forward_backward`` steps them, on random images.
 See benchmarks/README.md for what each figure means and the recorded results.
 """
+
 import argparse
 import contextlib
 import datetime
+import functools
 import json
 import os
 import platform
@@ -48,27 +51,53 @@ def parse_args(argv=None):
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="tiny")
     parser.add_argument("--classes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[8])
-    parser.add_argument("--eval-batch-size", type=int, default=None,
-                        help="images per evaluation batch (default: the training batch size)")
-    parser.add_argument("--precision", choices=("fp32", "fp16", "amp"), default="fp32",
-                        help="PREC of every method (fp16 runs as fp32 on a CPU, as in the trainers)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
-                        help="default: cuda when available")
-    parser.add_argument("--methods", nargs="+", choices=sorted(METHODS), default=list(DEFAULT_METHODS))
-    parser.add_argument("--variants", nargs="*", default=["all"],
-                        help=f"SEP variants: all, none or some of {', '.join(VARIANTS)}")
+    parser.add_argument(
+        "--eval-batch-size",
+        type=int,
+        default=None,
+        help="images per evaluation batch (default: the training batch size)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "fp16", "amp"),
+        default="fp32",
+        help="PREC of every method (fp16 runs as fp32 on a CPU, as in the trainers)",
+    )
+    parser.add_argument(
+        "--device", choices=("cpu", "cuda"), default=None, help="default: cuda when available"
+    )
+    parser.add_argument(
+        "--methods", nargs="+", choices=sorted(METHODS), default=list(DEFAULT_METHODS)
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        default=["all"],
+        help=f"SEP variants: all, none or some of {', '.join(VARIANTS)}",
+    )
     parser.add_argument("--steps", type=int, default=5, help="timed steps (median reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps before timing")
-    parser.add_argument("--eval-steps", type=int, default=None,
-                        help="timed evaluation batches (default: --steps)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="also time the parts of SEP's step (frozen image pass, prompted "
-                             "image pass, text pass)")
-    parser.add_argument("--no-attention-check", action="store_true",
-                        help="skip profiling which attention kernels SEP's step dispatches to")
+    parser.add_argument(
+        "--eval-steps", type=int, default=None, help="timed evaluation batches (default: --steps)"
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time the parts of SEP's step (frozen image pass, prompted "
+        "image pass, text pass)",
+    )
+    parser.add_argument(
+        "--no-attention-check",
+        action="store_true",
+        help="skip profiling which attention kernels SEP's step dispatches to",
+    )
     parser.add_argument("--json", default=None, help="write the results here (rewritten per row)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: torch's); 1 is steadier on a shared machine")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's); 1 is steadier on a shared machine",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.device is None:
@@ -78,7 +107,9 @@ def parse_args(argv=None):
 
 
 def selected_variants(args, device):
-    names = list(VARIANTS) if args.variants == ["all"] else [v for v in args.variants if v != "none"]
+    names = (
+        list(VARIANTS) if args.variants == ["all"] else [v for v in args.variants if v != "none"]
+    )
     unknown = [name for name in names if name not in VARIANTS]
     if unknown:
         raise SystemExit(f"Unknown --variants {unknown}; choose from {list(VARIANTS)}")
@@ -145,10 +176,12 @@ def sep_breakdown(built, image, label, args):
     def full_step():
         train_step(built, image, label)
 
-    for name, function in (("frozen_image_forward", frozen_image),
-                           ("prompted_image_forward_backward", prompted_image),
-                           ("prompted_text_forward_backward", prompted_text),
-                           ("full_step", full_step)):
+    for name, function in (
+        ("frozen_image_forward", frozen_image),
+        ("prompted_image_forward_backward", prompted_image),
+        ("prompted_text_forward_backward", prompted_text),
+        ("full_step", full_step),
+    ):
         parts[name] = 1000 * median(timed_runs(function, args.steps, args.warmup, device))
     parts.update(fusion_and_selection_ms(built, image, label))
     built.optimizer.zero_grad()
@@ -160,12 +193,13 @@ def fusion_and_selection_ms(built, image, label):
     device time on CUDA, CPU time, profiler overhead included, on a CPU)."""
     from torch.profiler import ProfilerActivity, profile, record_function
 
-    from trainers.sep_model import prompted_encoders, token_fusion
+    from prompting.sep import prompted_encoders, token_fusion
 
     def labelled(function, name):
         def wrapper(*args, **kwargs):
             with record_function(name):
                 return function(*args, **kwargs)
+
         return wrapper
 
     fusion_forward = token_fusion.TokenFusion.forward
@@ -186,9 +220,12 @@ def fusion_and_selection_ms(built, image, label):
     time_attribute = "device_time_total" if built.device.type == "cuda" else "cpu_time_total"
     return {
         f"{name}_forward (profiled)": getattr(totals[label], time_attribute) / 1000
-        if label in totals else None
-        for name, label in (("token_fusion", "sep::token_fusion"),
-                            ("visual_token_selection", "sep::token_selection"))
+        if label in totals
+        else None
+        for name, label in (
+            ("token_fusion", "sep::token_fusion"),
+            ("visual_token_selection", "sep::token_selection"),
+        )
     }
 
 
@@ -205,11 +242,16 @@ def measure_row(method, variant, context, args):
     device, meter = context["device"], context["meter"]
     precision = variant.precision if variant is not None and variant.precision else args.precision
     clip_model = context["clip_for"](precision)
-    classnames, image, label, eval_image = (context[key] for key in
-                                            ("classnames", "image", "label", "eval_image"))
-    row = {"method": method, "variant": variant.name if variant else None,
-           "classes": len(classnames), "batch_size": len(image),
-           "eval_batch_size": len(eval_image)}
+    classnames, image, label, eval_image = (
+        context[key] for key in ("classnames", "image", "label", "eval_image")
+    )
+    row = {
+        "method": method,
+        "variant": variant.name if variant else None,
+        "classes": len(classnames),
+        "batch_size": len(image),
+        "eval_batch_size": len(eval_image),
+    }
     overrides = variant.cfg_overrides if variant is not None else ()
     cfg = method_cfg(method, args.arch, precision, overrides)
     meter.baseline()
@@ -223,27 +265,36 @@ def measure_row(method, variant, context, args):
         if built.optimizer is not None:
             set_mode(built, True)
             with meter.phase({}) as memory:
-                seconds = timed_runs(lambda: train_step(built, image, label),
-                                     args.steps, args.warmup, device)
+                seconds = timed_runs(
+                    functools.partial(train_step, built, image, label),
+                    args.steps,
+                    args.warmup,
+                    device,
+                )
             row["train_step_ms"] = 1000 * median(seconds)
             row["train_step_ms_each"] = [1000 * s for s in seconds]
             row["train_peak_mib"] = memory["peak_mib"]
             if "peak_total_mib" in memory:
                 row["train_peak_total_mib"] = memory["peak_total_mib"]
-            check = method == "SEP" and not args.no_attention_check and (
-                variant is None or variant.name == "explicit_attention")
+            check = (
+                method == "SEP"
+                and not args.no_attention_check
+                and (variant is None or variant.name == "explicit_attention")
+            )
             if check:
                 row["attention_ops"] = diagnostic(attention_ops, built, image, label)
             if method == "SEP" and variant is None and args.breakdown:
                 parts = diagnostic(sep_breakdown, built, image, label, args)
                 if isinstance(parts, dict):
-                    context["breakdowns"].append({"classes": row["classes"],
-                                                  "batch_size": row["batch_size"], **parts})
+                    context["breakdowns"].append(
+                        {"classes": row["classes"], "batch_size": row["batch_size"], **parts}
+                    )
         set_mode(built, False)
         cache_text = variant.cache_text_in_eval if variant is not None else True
         with meter.phase({}) as memory:
             text_seconds, batch_seconds = evaluation_timings(
-                built, eval_image, cache_text, args.eval_steps, args.warmup)
+                built, eval_image, cache_text, args.eval_steps, args.warmup
+            )
         row["text_features_ms"] = None if text_seconds is None else 1000 * text_seconds
         row["eval_batch_ms"] = 1000 * median(batch_seconds)
         row["eval_images_per_s"] = len(eval_image) / median(batch_seconds)
@@ -265,7 +316,9 @@ def run_metadata(args, device, meter):
         "torch_threads": torch.get_num_threads(),
         "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "device": device.type,
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or "cpu",
         "memory_method": meter.method,
         "arch": args.arch,
         "args": vars(args),
@@ -305,11 +358,18 @@ def run(args):
             generator = torch.Generator().manual_seed(args.seed)
             eval_batch = args.eval_batch_size or batch_size
             context = {
-                "device": device, "meter": meter, "clip_for": clip_for,
-                "classnames": classnames, "breakdowns": report["breakdown"],
-                "image": torch.randn(batch_size, 3, resolution, resolution, generator=generator).to(device),
+                "device": device,
+                "meter": meter,
+                "clip_for": clip_for,
+                "classnames": classnames,
+                "breakdowns": report["breakdown"],
+                "image": torch.randn(batch_size, 3, resolution, resolution, generator=generator).to(
+                    device
+                ),
                 "label": torch.randint(n_classes, (batch_size,), generator=generator).to(device),
-                "eval_image": torch.randn(eval_batch, 3, resolution, resolution, generator=generator).to(device),
+                "eval_image": torch.randn(
+                    eval_batch, 3, resolution, resolution, generator=generator
+                ).to(device),
             }
             jobs = [(method, None) for method in args.methods]
             jobs += [("SEP", variant) for variant in variants]
@@ -320,12 +380,20 @@ def run(args):
                     row = measure_row(method, variant, context, args)
                 except Exception as error:  # noqa: BLE001  (e.g. out of memory: go on)
                     meter.release()
-                    kind = ("out of memory" if isinstance(error, torch.cuda.OutOfMemoryError)
-                            else type(error).__name__)
+                    kind = (
+                        "out of memory"
+                        if isinstance(error, torch.cuda.OutOfMemoryError)
+                        else type(error).__name__
+                    )
                     print(f"[bench] {label} failed: {kind}: {str(error)[:200]}", flush=True)
-                    row = {"method": method, "variant": variant.name if variant else None,
-                           "classes": n_classes, "batch_size": batch_size,
-                           "precision": args.precision, "error": f"{kind}: {str(error)[:80]}"}
+                    row = {
+                        "method": method,
+                        "variant": variant.name if variant else None,
+                        "classes": n_classes,
+                        "batch_size": batch_size,
+                        "precision": args.precision,
+                        "error": f"{kind}: {str(error)[:80]}",
+                    }
                 report["results"].append(row)
                 add_ratios(report["results"])
                 write_json(args.json, report)
@@ -336,9 +404,11 @@ def main(argv=None):
     args = parse_args(argv)
     report = run(args)
     meta = report["meta"]
-    print(f"\n{meta['date']}  torch {meta['torch']}  {meta['device_name']} "
-          f"({meta['cpu_count']} CPUs, {meta['torch_threads']} threads)  arch {args.arch}  "
-          f"memory: {meta['memory_method']}")
+    print(
+        f"\n{meta['date']}  torch {meta['torch']}  {meta['device_name']} "
+        f"({meta['cpu_count']} CPUs, {meta['torch_threads']} threads)  arch {args.arch}  "
+        f"memory: {meta['memory_method']}"
+    )
     print("\nMethods (ratios: method / CoOp, same run)")
     print(methods_table(report["results"]))
     if any(row["method"] == "SEP" and row["variant"] for row in report["results"]):
@@ -347,8 +417,11 @@ def main(argv=None):
         for name, about in meta["variants"].items():
             if any(row["variant"] == name for row in report["results"]):
                 print(f"  {name}: {about}")
-    ops = {row["variant"] or "default": row["attention_ops"]
-           for row in report["results"] if "attention_ops" in row}
+    ops = {
+        row["variant"] or "default": row["attention_ops"]
+        for row in report["results"]
+        if "attention_ops" in row
+    }
     for name, names in ops.items():
         print(f"\nAttention ops of SEP[{name}]'s step: {', '.join(names)}")
     if report["breakdown"]:

@@ -14,6 +14,7 @@ that the frozen CLIP (built once and shared by every method of a run) is not cou
   RSS counts everything the process touches (allocator slack, thread stacks), so CPU figures
   are coarser than CUDA's; psutil is not needed for either.
 """
+
 import contextlib
 import ctypes
 import ctypes.util
@@ -26,7 +27,7 @@ import time
 
 import torch
 
-MIB = 2 ** 20
+MIB = 2**20
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
 

@@ -5,21 +5,23 @@ random weights (speed and memory do not depend on the values), class names are I
 each model comes from its trainer's own ``build_custom_clip`` with the published config, so the
 benchmark measures exactly what a training run executes.
 """
+
 import contextlib
 import io
 import os
 from dataclasses import dataclass
 
+import dassl_setup  # noqa: F401  (before any dassl import)
+
+# isort: split
 import torch
 from clip.model import convert_weights
-
-import dassl_setup  # noqa: F401  (before any dassl import)
 from dassl.engine import TRAINER_REGISTRY
 
 import trainers  # noqa: F401  (registers the trainers)
+from run.config import project_cfg_default
+from run.precision import autocast, backward_and_step, grad_scaler, resolve_precision
 from tools.make_tiny_clip import TINY_VIT, build_tiny_clip
-from trainers.config import project_cfg_default
-from trainers.precision import autocast, backward_and_step, grad_scaler, resolve_precision
 from trainers.prompt_trainer import build_prompt_optimizer, check_finite_loss
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,14 +89,21 @@ def method_cfg(method, arch, precision, overrides=()):
     if os.path.isfile(path):
         cfg.merge_from_file(path)
     resolution = ARCHITECTURES[arch]["image_resolution"]
-    cfg.merge_from_list([
-        "TRAINER.NAME", method,
-        "DATASET.NAME", DATASET_NAME,
-        "MODEL.BACKBONE.NAME", f"random-{arch}",
-        "INPUT.SIZE", (resolution, resolution),
-        f"TRAINER.{node}.PREC", precision,
-        *overrides,
-    ])
+    cfg.merge_from_list(
+        [
+            "TRAINER.NAME",
+            method,
+            "DATASET.NAME",
+            DATASET_NAME,
+            "MODEL.BACKBONE.NAME",
+            f"random-{arch}",
+            "INPUT.SIZE",
+            (resolution, resolution),
+            f"TRAINER.{node}.PREC",
+            precision,
+            *overrides,
+        ]
+    )
     cfg.freeze()
     return cfg
 

@@ -1,9 +1,16 @@
 """Ratios between benchmark rows and the tables the benchmark prints."""
+
 from tabulate import tabulate
 
-# Figures given as ratios (plain quotients; for time and memory lower is better, for images/s higher)
-RATIO_METRICS = ("train_step_ms", "train_peak_mib", "eval_images_per_s", "eval_peak_mib",
-                 "text_features_ms")
+# Figures given as ratios (plain quotients; for time and memory lower is better, for images/s
+# higher)
+RATIO_METRICS = (
+    "train_step_ms",
+    "train_peak_mib",
+    "eval_images_per_s",
+    "eval_peak_mib",
+    "text_features_ms",
+)
 
 
 def _ratio(value, reference):
@@ -19,7 +26,7 @@ def ratios(row, reference_row):
 
 
 def add_ratios(rows):
-    """``ratio_to_coop`` on every row and ``ratio_to_sep`` on SEP's variants, per (classes, batch)."""
+    """``ratio_to_coop`` on every row, ``ratio_to_sep`` on SEP's variants, per (classes, batch)."""
     groups = {}
     for row in rows:
         groups.setdefault((row["classes"], row["batch_size"]), []).append(row)
@@ -52,42 +59,88 @@ def _status(row):
 
 
 def methods_table(rows):
-    header = ["classes", "batch", "method", "prec", "train ms", "x CoOp", "train MiB", "x CoOp",
-              "eval img/s", "x CoOp", "text feats ms", "eval MiB", "x CoOp", "trained params",
-              "note"]
+    header = [
+        "classes",
+        "batch",
+        "method",
+        "prec",
+        "train ms",
+        "x CoOp",
+        "train MiB",
+        "x CoOp",
+        "eval img/s",
+        "x CoOp",
+        "text feats ms",
+        "eval MiB",
+        "x CoOp",
+        "trained params",
+        "note",
+    ]
     body = []
     for row in rows:
         if row["variant"] is not None:
             continue
         ratio = row["ratio_to_coop"]
-        body.append([
-            row["classes"], row["batch_size"], _label(row), row["precision"],
-            _number(row.get("train_step_ms")), _times(ratio["train_step_ms"]),
-            _number(row.get("train_peak_mib")), _times(ratio["train_peak_mib"]),
-            _number(row.get("eval_images_per_s")), _times(ratio["eval_images_per_s"]),
-            _number(row.get("text_features_ms")),
-            _number(row.get("eval_peak_mib")), _times(ratio["eval_peak_mib"]),
-            f"{row.get('trained_parameters', 0):,}", _status(row),
-        ])
+        body.append(
+            [
+                row["classes"],
+                row["batch_size"],
+                _label(row),
+                row["precision"],
+                _number(row.get("train_step_ms")),
+                _times(ratio["train_step_ms"]),
+                _number(row.get("train_peak_mib")),
+                _times(ratio["train_peak_mib"]),
+                _number(row.get("eval_images_per_s")),
+                _times(ratio["eval_images_per_s"]),
+                _number(row.get("text_features_ms")),
+                _number(row.get("eval_peak_mib")),
+                _times(ratio["eval_peak_mib"]),
+                f"{row.get('trained_parameters', 0):,}",
+                _status(row),
+            ]
+        )
     return tabulate(body, headers=header, disable_numparse=True)
 
 
 def variants_table(rows):
-    header = ["classes", "batch", "variant", "prec", "train ms", "x SEP", "train MiB", "x SEP",
-              "eval img/s", "x SEP", "eval MiB", "x SEP", "note"]
+    header = [
+        "classes",
+        "batch",
+        "variant",
+        "prec",
+        "train ms",
+        "x SEP",
+        "train MiB",
+        "x SEP",
+        "eval img/s",
+        "x SEP",
+        "eval MiB",
+        "x SEP",
+        "note",
+    ]
     body = []
     for row in rows:
         if row["method"] != "SEP":
             continue
         ratio = row.get("ratio_to_sep") or {m: (1.0 if row.get(m) else None) for m in RATIO_METRICS}
-        body.append([
-            row["classes"], row["batch_size"], row["variant"] or "default", row["precision"],
-            _number(row.get("train_step_ms")), _times(ratio["train_step_ms"]),
-            _number(row.get("train_peak_mib")), _times(ratio["train_peak_mib"]),
-            _number(row.get("eval_images_per_s")), _times(ratio["eval_images_per_s"]),
-            _number(row.get("eval_peak_mib")), _times(ratio["eval_peak_mib"]),
-            _status(row),
-        ])
+        body.append(
+            [
+                row["classes"],
+                row["batch_size"],
+                row["variant"] or "default",
+                row["precision"],
+                _number(row.get("train_step_ms")),
+                _times(ratio["train_step_ms"]),
+                _number(row.get("train_peak_mib")),
+                _times(ratio["train_peak_mib"]),
+                _number(row.get("eval_images_per_s")),
+                _times(ratio["eval_images_per_s"]),
+                _number(row.get("eval_peak_mib")),
+                _times(ratio["eval_peak_mib"]),
+                _status(row),
+            ]
+        )
     return tabulate(body, headers=header, disable_numparse=True)
 
 
@@ -98,6 +151,13 @@ def breakdown_table(breakdowns):
         step = entry["parts_ms"].get("full_step")
         for part, ms in entry["parts_ms"].items():
             share = None if not step or ms is None else ms / step
-            body.append([entry["classes"], entry["batch_size"], part, _number(ms),
-                         "-" if share is None else f"{share:.0%}"])
+            body.append(
+                [
+                    entry["classes"],
+                    entry["batch_size"],
+                    part,
+                    _number(ms),
+                    "-" if share is None else f"{share:.0%}",
+                ]
+            )
     return tabulate(body, headers=header, disable_numparse=True)

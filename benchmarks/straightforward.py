@@ -5,6 +5,7 @@ the same run, the ratio of the variant to the default. Most are deliberately nai
 (what the reference implementation or a first implementation would do); "checkpoint_text" and
 the precisions are options of the trainer itself.
 """
+
 import contextlib
 import copy
 from dataclasses import dataclass
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from trainers.templates import hand_crafted_prompts
-from trainers.text_encoder import tokenize
+from prompting.templates import hand_crafted_prompts
+from prompting.text_encoder import tokenize
 
 
-def explicit_scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                          is_causal=False, scale=None, enable_gqa=False):
+def explicit_scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
+):
     """softmax(Q K^T / sqrt(d) + mask) V with the attention matrix materialised (and kept for
     backward), as attention was written before PyTorch's fused kernels."""
     if dropout_p or is_causal or enable_gqa:
@@ -91,24 +93,37 @@ class Variant:
 VARIANTS = {
     variant.name: variant
     for variant in (
-        Variant("per_batch_text",
-                "(a) straightforward: evaluation recomputes the text features for every batch "
-                "(default: once per evaluation)", cache_text_in_eval=False),
-        Variant("second_clip",
-                "(b) straightforward: g0 recomputed every step by a second full CLIP, as the "
-                "reference does (default: once, at build time)",
-                adapt=recompute_frozen_text_with_second_clip),
+        Variant(
+            "per_batch_text",
+            "(a) straightforward: evaluation recomputes the text features for every batch "
+            "(default: once per evaluation)",
+            cache_text_in_eval=False,
+        ),
+        Variant(
+            "second_clip",
+            "(b) straightforward: g0 recomputed every step by a second full CLIP, as the "
+            "reference does (default: once, at build time)",
+            adapt=recompute_frozen_text_with_second_clip,
+        ),
         Variant("fp32", "(c) precision fp32", precision="fp32"),
         Variant("amp", "(c) precision amp: autocast fp16 on CUDA, bf16 on a CPU", precision="amp"),
         Variant("fp16", "(c) precision fp16: CLIP weights in half (CUDA only)", precision="fp16"),
-        Variant("explicit_attention",
-                "(d) straightforward: explicit softmax(QK^T)V (default: PyTorch's fused "
-                "scaled_dot_product_attention)", patch=explicit_attention),
-        Variant("checkpoint_text",
-                "(e) option: text blocks recomputed in backward (CHECKPOINT_TEXT_BLOCKS True)",
-                cfg_overrides=("TRAINER.SEP.CHECKPOINT_TEXT_BLOCKS", True)),
-        Variant("full_text_length",
-                "(f) straightforward: text encoder runs all 77 positions (default: stops after "
-                "the last [EOS] of the class prompts)", adapt=full_length_text),
+        Variant(
+            "explicit_attention",
+            "(d) straightforward: explicit softmax(QK^T)V (default: PyTorch's fused "
+            "scaled_dot_product_attention)",
+            patch=explicit_attention,
+        ),
+        Variant(
+            "checkpoint_text",
+            "(e) option: text blocks recomputed in backward (CHECKPOINT_TEXT_BLOCKS True)",
+            cfg_overrides=("TRAINER.SEP.CHECKPOINT_TEXT_BLOCKS", True),
+        ),
+        Variant(
+            "full_text_length",
+            "(f) straightforward: text encoder runs all 77 positions (default: stops after "
+            "the last [EOS] of the class prompts)",
+            adapt=full_length_text,
+        ),
     )
 }

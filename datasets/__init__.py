@@ -1,4 +1,5 @@
 """The CoOp-ecosystem datasets; importing this package registers them in DATASET_REGISTRY."""
+
 import dassl_setup  # noqa: F401  (must precede every `import dassl`)
 
 from . import (  # noqa: F401  (imported to register)

@@ -1,4 +1,5 @@
 """Caltech101 with CoOp's fixed split (``split_zhou_Caltech101.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

@@ -1,4 +1,5 @@
 """Describable Textures (DTD) with CoOp's fixed split (``split_zhou_DescribableTextures.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

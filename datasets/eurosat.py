@@ -1,4 +1,5 @@
 """EuroSAT (RGB) with CoOp's fixed split (``split_zhou_EuroSAT.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

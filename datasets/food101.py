@@ -1,4 +1,5 @@
 """Food-101 with CoOp's fixed split (``split_zhou_Food101.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

@@ -3,6 +3,7 @@
 Reading 1.28M paths is slow, so the full lists are cached in ``preprocessed.pkl`` under the
 dataset folder and loaded from there afterwards.
 """
+
 import os
 import pickle
 
@@ -31,8 +32,9 @@ imagenet/
 
     def __init__(self, cfg):
         self.root = dataset_root(cfg, "ImageNet", self.layout)
-        self.dataset_dir = self.require_dir(os.path.join(self.root, self.dataset_dir),
-                                            "dataset folder")
+        self.dataset_dir = self.require_dir(
+            os.path.join(self.root, self.dataset_dir), "dataset folder"
+        )
         self.image_dir = os.path.join(self.dataset_dir, "images")
         self.preprocessed = os.path.join(self.dataset_dir, "preprocessed.pkl")
         self.split_fewshot_dir = os.path.join(self.dataset_dir, "split_fewshot")
@@ -44,8 +46,13 @@ imagenet/
             train, test = preprocessed["train"], preprocessed["test"]
         else:
             classnames_path = require_file(
-                os.path.join(self.dataset_dir, "classnames.txt"), "ImageNet", "class-name file",
-                self.root, self.layout, CLASSNAMES_NOTE)
+                os.path.join(self.dataset_dir, "classnames.txt"),
+                "ImageNet",
+                "class-name file",
+                self.root,
+                self.layout,
+                CLASSNAMES_NOTE,
+            )
             classnames = read_classnames(classnames_path)
             train = self.read_images("train", classnames, classnames_path)
             test = self.read_images("val", classnames, classnames_path)
@@ -54,14 +61,21 @@ imagenet/
         num_shots = cfg.DATASET.NUM_SHOTS
         if num_shots >= 1:
             train, _ = load_or_create_fewshot(
-                self, train, None, num_shots, cfg.SEED, self.split_fewshot_dir,
-                cfg.DATASET.FEWER_SHOTS_POLICY)
+                self,
+                train,
+                None,
+                num_shots,
+                cfg.SEED,
+                self.split_fewshot_dir,
+                cfg.DATASET.FEWER_SHOTS_POLICY,
+            )
         train, test = subsample_classes(train, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES)
         super().__init__(train_x=train, val=test, test=test)
 
     def read_images(self, split_name, classnames, classnames_path):
-        image_dir = self.require_dir(os.path.join(self.image_dir, split_name),
-                                     f"{split_name} image folder")
+        image_dir = self.require_dir(
+            os.path.join(self.image_dir, split_name), f"{split_name} image folder"
+        )
         class_folders = wnid_folder_classes(image_dir, classnames, "ImageNet", classnames_path)
         return read_labelled_folders(image_dir, class_folders)
 

@@ -5,6 +5,7 @@ ships it with ImageNet and asks to copy it next to every ImageNet variant). Clas
 labelled by their sorted order; for ImageNet-A and -R, which hold 200 of the 1000 classes, that is
 the order of the wnid folders present.
 """
+
 import os
 from collections import OrderedDict
 
@@ -19,7 +20,7 @@ CLASSNAMES_NOTE = "classnames.txt comes with ImageNet (link in DATASETS.md); cop
 def read_classnames(path):
     """OrderedDict of wnid -> class name, in the file's order."""
     classnames = OrderedDict()
-    with open(path, "r") as file:
+    with open(path) as file:
         for line in file:
             words = line.strip().split(" ")
             if words[0]:
@@ -29,8 +30,11 @@ def read_classnames(path):
 
 def list_class_folders(image_dir):
     """Sorted names of the non-hidden sub-folders (files such as README.txt are skipped)."""
-    return [name for name in listdir_nohidden(image_dir, sort=True)
-            if os.path.isdir(os.path.join(image_dir, name))]
+    return [
+        name
+        for name in listdir_nohidden(image_dir, sort=True)
+        if os.path.isdir(os.path.join(image_dir, name))
+    ]
 
 
 def wnid_folder_classes(image_dir, classnames, dataset_name, classnames_path):
@@ -73,24 +77,40 @@ class ImageNetVariantDataset(DatasetBase):
         name = type(self).__name__
         root = dataset_root(cfg, name, self.layout)
         self.dataset_dir = require_dir(
-            os.path.join(root, self.dataset_dir), name, "dataset folder", root, self.layout)
+            os.path.join(root, self.dataset_dir), name, "dataset folder", root, self.layout
+        )
         self.image_dir = require_dir(
-            os.path.join(self.dataset_dir, self.image_dir_name), name, "image folder", root,
-            self.layout)
+            os.path.join(self.dataset_dir, self.image_dir_name),
+            name,
+            "image folder",
+            root,
+            self.layout,
+        )
         classnames_path = require_file(
-            os.path.join(self.dataset_dir, "classnames.txt"), name, "class-name file", root,
-            self.layout, CLASSNAMES_NOTE)
+            os.path.join(self.dataset_dir, "classnames.txt"),
+            name,
+            "class-name file",
+            root,
+            self.layout,
+            CLASSNAMES_NOTE,
+        )
 
         class_folders = self.class_folders(read_classnames(classnames_path), classnames_path)
-        missing = [folder for folder, _, _ in class_folders
-                   if not os.path.isdir(os.path.join(self.image_dir, folder))]
+        missing = [
+            folder
+            for folder, _, _ in class_folders
+            if not os.path.isdir(os.path.join(self.image_dir, folder))
+        ]
         if missing:
             raise layout_error(
-                name, f"{len(missing)} of {len(class_folders)} class folders, e.g.",
-                os.path.join(self.image_dir, missing[0]), root, self.layout)
+                name,
+                f"{len(missing)} of {len(class_folders)} class folders, e.g.",
+                os.path.join(self.image_dir, missing[0]),
+                root,
+                self.layout,
+            )
         data = read_labelled_folders(self.image_dir, class_folders)
         super().__init__(train_x=data, test=data)
 
     def class_folders(self, classnames, classnames_path):
-        return wnid_folder_classes(self.image_dir, classnames, type(self).__name__,
-                                   classnames_path)
+        return wnid_folder_classes(self.image_dir, classnames, type(self).__name__, classnames_path)

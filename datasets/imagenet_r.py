@@ -1,5 +1,6 @@
 """ImageNet-R (renditions), test only; 200 classes, labelled 0..199 in the sorted order of the
 wnid folders present."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .imagenet_folders import ImageNetVariantDataset

@@ -1,4 +1,5 @@
 """ImageNet-Sketch, test only."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .imagenet_folders import ImageNetVariantDataset

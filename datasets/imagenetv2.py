@@ -1,4 +1,5 @@
 """ImageNetV2 (matched frequency), test only; its class folders are named by label, 0..999."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .imagenet_folders import ImageNetVariantDataset
@@ -15,5 +16,6 @@ imagenetv2/
 """
 
     def class_folders(self, classnames, classnames_path):
-        return [(str(label), label, classname)
-                for label, classname in enumerate(classnames.values())]
+        return [
+            (str(label), label, classname) for label, classname in enumerate(classnames.values())
+        ]

@@ -5,9 +5,10 @@ error names the path that was expected, draws the dataset's folder tree and poin
 DATASETS.md, where the download links (including those of the fixed ``split_zhou_*.json`` files)
 are listed.
 """
+
 import os
 
-from user_errors import UserError
+from run.user_errors import UserError
 
 DATASETS_MD_URL = "https://github.com/KaiyangZhou/CoOp/blob/main/DATASETS.md"
 

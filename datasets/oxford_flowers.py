@@ -1,4 +1,5 @@
 """Oxford Flowers 102 with CoOp's fixed split (``split_zhou_OxfordFlowers.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

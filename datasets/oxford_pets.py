@@ -1,4 +1,5 @@
 """Oxford-IIIT Pets with CoOp's fixed split (``split_zhou_OxfordPets.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

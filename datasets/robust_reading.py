@@ -10,11 +10,12 @@
 The normal path costs nothing extra: the image is re-read to find the culprit only after
 reading or transforming an item failed.
 """
+
 from dassl.data import DatasetWrapper
 from dassl.utils import read_image
 from PIL import Image
 
-from user_errors import ConfigError, UserError
+from run.user_errors import ConfigError, UserError
 
 CORRUPT_IMAGE_POLICIES = ("fail", "skip")
 # What PIL and the file system raise for a missing, truncated or non-image file.

@@ -11,6 +11,7 @@ The behaviour matches CoOp's so that numbers stay comparable with the published 
 * ``DATASET.SUBSAMPLE_CLASSES = base|new`` keeps the first ceil(n/2) or the remaining sorted labels
   of the first list and renumbers them from 0 in every list.
 """
+
 import json
 import math
 import os
@@ -21,7 +22,7 @@ from collections import Counter
 from dassl.data.datasets import DatasetBase, Datum
 from dassl.utils import read_json, write_json
 
-from user_errors import ConfigError, UserError
+from run.user_errors import ConfigError, UserError
 
 from .layout import check_images_exist, dataset_root, layout_error, require_dir
 
@@ -38,8 +39,10 @@ class SplitFileError(UserError, ValueError):
     """A split file that is not in CoOp's format (truncated, wrong types, missing lists)."""
 
 
-SPLIT_FORMAT = ('{"train": [[image path relative to the image folder, integer label, class name], '
-                '...], "val": [...], "test": [...]}')
+SPLIT_FORMAT = (
+    '{"train": [[image path relative to the image folder, integer label, class name], '
+    '...], "val": [...], "test": [...]}'
+)
 
 
 def _short_repr(value, limit=60):
@@ -49,7 +52,8 @@ def _short_repr(value, limit=60):
 
 def _type_name(value):
     return {dict: "an object", list: "a list", str: "a string", type(None): "null"}.get(
-        type(value), f"a {type(value).__name__}")
+        type(value), f"a {type(value).__name__}"
+    )
 
 
 def read_split_file(filepath, dataset_name="dataset"):
@@ -57,6 +61,7 @@ def read_split_file(filepath, dataset_name="dataset"):
 
     Anything that is not that format raises SplitFileError naming the file and the first bad entry.
     """
+
     def invalid(problem):
         return SplitFileError(
             f"{dataset_name}: {filepath} is not a valid split file: {problem}.\n"
@@ -69,8 +74,10 @@ def read_split_file(filepath, dataset_name="dataset"):
     except UnicodeDecodeError as error:
         raise invalid(f"it is not UTF-8 text ({error.reason})") from error
     except json.JSONDecodeError as error:
-        raise invalid(f"it is not valid JSON ({error.msg} at line {error.lineno}, column "
-                      f"{error.colno}; an interrupted download leaves a truncated file)") from error
+        raise invalid(
+            f"it is not valid JSON ({error.msg} at line {error.lineno}, column "
+            f"{error.colno}; an interrupted download leaves a truncated file)"
+        ) from error
     if not isinstance(split, dict):
         raise invalid(f"the top level is {_type_name(split)}, not an object")
     missing_keys = [key for key in SPLIT_NAMES if key not in split]
@@ -103,25 +110,32 @@ def read_split(filepath, path_prefix, dataset_name="dataset"):
     """(train, val, test) lists of Datum from a CoOp split file, paths joined to path_prefix."""
     print(f"Reading split from {filepath}")
     entries = {
-        key: [(os.path.join(path_prefix, relpath), label, classname)
-              for relpath, label, classname in items]
+        key: [
+            (os.path.join(path_prefix, relpath), label, classname)
+            for relpath, label, classname in items
+        ]
         for key, items in read_split_file(filepath, dataset_name).items()
     }
     # Datum itself only asserts on the first missing file; count them all for the error.
     all_paths = [impath for key in entries for impath, _, _ in entries[key]]
     check_images_exist(all_paths, dataset_name, filepath)
     return tuple(
-        [Datum(impath=impath, label=label, classname=classname)
-         for impath, label, classname in entries[key]]
+        [
+            Datum(impath=impath, label=label, classname=classname)
+            for impath, label, classname in entries[key]
+        ]
         for key in SPLIT_NAMES
     )
 
 
 def save_split(train, val, test, filepath, path_prefix):
     """Write (train, val, test) as a CoOp split file, paths made relative to path_prefix."""
+
     def relative(items):
-        return [(os.path.relpath(item.impath, path_prefix), item.label, item.classname)
-                for item in items]
+        return [
+            (os.path.relpath(item.impath, path_prefix), item.label, item.classname)
+            for item in items
+        ]
 
     write_json({"train": relative(train), "val": relative(val), "test": relative(test)}, filepath)
     print(f"Saved split to {filepath}")
@@ -182,8 +196,11 @@ def check_enough_shots(train, num_shots, policy):
         return
     counts = Counter(item.label for item in train)
     classnames = {item.label: item.classname for item in train}
-    short = [f"{classnames[label]} ({counts[label]})" for label in sorted(counts)
-             if counts[label] < num_shots]
+    short = [
+        f"{classnames[label]} ({counts[label]})"
+        for label in sorted(counts)
+        if counts[label] < num_shots
+    ]
     if short:
         raise FewShotShortage(
             f"DATASET.NUM_SHOTS {num_shots}, but {len(short)} classes have fewer training images: "
@@ -193,8 +210,9 @@ def check_enough_shots(train, num_shots, policy):
         )
 
 
-def load_or_create_fewshot(dataset, train, val, num_shots, seed, fewshot_dir,
-                           shortage_policy="error"):
+def load_or_create_fewshot(
+    dataset, train, val, num_shots, seed, fewshot_dir, shortage_policy="error"
+):
     """(train, val) with num_shots / min(num_shots, 4) items per class, cached on disk.
 
     ``dataset`` is the DatasetBase whose ``generate_fewshot_dataset`` samples (with Python's
@@ -232,11 +250,16 @@ def warn_short_classes(items, num_shots, split_name):
     """
     counts = Counter(item.label for item in items)
     classnames = {item.label: item.classname for item in items}
-    short = [f"{classnames[label]} ({counts[label]})" for label in sorted(counts)
-             if counts[label] < num_shots]
+    short = [
+        f"{classnames[label]} ({counts[label]})"
+        for label in sorted(counts)
+        if counts[label] < num_shots
+    ]
     if short:
-        print(f"Warning: {len(short)} classes have fewer than {num_shots} {split_name} images, "
-              f"all of their images are used: {', '.join(short)}")
+        print(
+            f"Warning: {len(short)} classes have fewer than {num_shots} {split_name} images, "
+            f"all of their images are used: {', '.join(short)}"
+        )
     return short
 
 
@@ -259,9 +282,16 @@ def subsample_classes(*splits, subsample="all"):
 
     print(f"SUBSAMPLE {subsample.upper()} CLASSES!")
     return [
-        [Datum(impath=item.impath, label=relabel[item.label], domain=item.domain,
-               classname=item.classname)
-         for item in split if item.label in relabel]
+        [
+            Datum(
+                impath=item.impath,
+                label=relabel[item.label],
+                domain=item.domain,
+                classname=item.classname,
+            )
+            for item in split
+            if item.label in relabel
+        ]
         for split in splits
     ]
 
@@ -285,13 +315,21 @@ class FixedSplitDataset(DatasetBase):
         name = type(self).__name__
         self.root = dataset_root(cfg, name, self.layout)
         self.dataset_dir = require_dir(
-            os.path.join(self.root, self.dataset_dir), name, "dataset folder", self.root,
-            self.layout)
+            os.path.join(self.root, self.dataset_dir),
+            name,
+            "dataset folder",
+            self.root,
+            self.layout,
+        )
         self.image_dir = self.dataset_dir
         if self.image_dir_name:
             self.image_dir = require_dir(
-                os.path.join(self.dataset_dir, self.image_dir_name), name, "image folder",
-                self.root, self.layout)
+                os.path.join(self.dataset_dir, self.image_dir_name),
+                name,
+                "image folder",
+                self.root,
+                self.layout,
+            )
         self.split_fewshot_dir = os.path.join(self.dataset_dir, "split_fewshot")
 
         train, val, test = self.read_splits()
@@ -299,18 +337,26 @@ class FixedSplitDataset(DatasetBase):
         num_shots = cfg.DATASET.NUM_SHOTS
         if num_shots >= 1:
             train, val = load_or_create_fewshot(
-                self, train, val, num_shots, cfg.SEED, self.split_fewshot_dir,
-                cfg.DATASET.FEWER_SHOTS_POLICY)
+                self,
+                train,
+                val,
+                num_shots,
+                cfg.SEED,
+                self.split_fewshot_dir,
+                cfg.DATASET.FEWER_SHOTS_POLICY,
+            )
         train, val, test = subsample_classes(
-            train, val, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES)
+            train, val, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES
+        )
         super().__init__(train_x=train, val=val, test=test)
 
     def read_splits(self):
         name = type(self).__name__
         split_path = os.path.join(self.dataset_dir, self.split_file_name)
         if not os.path.isfile(split_path):
-            raise layout_error(name, "split file", split_path, self.root, self.layout,
-                               SPLIT_FILE_NOTE)
+            raise layout_error(
+                name, "split file", split_path, self.root, self.layout, SPLIT_FILE_NOTE
+            )
         train, val, test = read_split(split_path, self.image_dir, name)
         self.warn_if_nonstandard_split(split_path, train + val + test)
         return train, val, test
@@ -322,10 +368,12 @@ class FixedSplitDataset(DatasetBase):
         stale = sorted({item.classname for item in items} & old_names)
         ignored = []
         if self.ignored_folders:
-            folders = {os.path.relpath(item.impath, self.image_dir).split(os.sep)[0]
-                       for item in items}
+            folders = {
+                os.path.relpath(item.impath, self.image_dir).split(os.sep)[0] for item in items
+            }
             ignored = sorted(folders & set(self.ignored_folders))
         if stale or ignored:
-            print(f"Warning: {split_path} does not look like CoOp's standard split "
-                  f"(class names CoOp renames: {stale}; folders CoOp leaves out: {ignored})")
-
+            print(
+                f"Warning: {split_path} does not look like CoOp's standard split "
+                f"(class names CoOp renames: {stale}; folders CoOp leaves out: {ignored})"
+            )

@@ -2,6 +2,7 @@
 
 The split's paths are relative to the dataset folder itself (``cars_train/00001.jpg``).
 """
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

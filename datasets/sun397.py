@@ -1,4 +1,5 @@
 """SUN397 with CoOp's fixed split (``split_zhou_SUN397.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

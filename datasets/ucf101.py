@@ -1,4 +1,5 @@
 """UCF101 middle frames with CoOp's fixed split (``split_zhou_UCF101.json``)."""
+
 from dassl.data.datasets import DATASET_REGISTRY
 
 from .splits import FixedSplitDataset

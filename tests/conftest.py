@@ -1,4 +1,5 @@
 """Session fixtures: the repository root on sys.path, the Dassl fallback, a tiny CLIP."""
+
 import os
 import sys
 
@@ -9,7 +10,6 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import dassl_setup  # noqa: E402,F401  (must precede every `import dassl`)
-
 from tools.make_tiny_clip import build_tiny_clip, write_tiny_clip  # noqa: E402
 
 
@@ -23,5 +23,6 @@ def tiny_clip_path(tmp_path_factory):
 def tiny_clip():
     """A fresh tiny random CLIP in fp32 (each test may modify its copy)."""
     return build_tiny_clip()
+
 
 from tests.fixtures_toy import toy_data_root  # noqa: E402,F401  (session: toy Caltech101 + CLIP)

@@ -1,4 +1,5 @@
 """Session fixture: the toy Caltech101 plus tiny CLIP, written once (tools/make_toy_data.py)."""
+
 import pytest
 
 from tools.make_toy_data import make_toy_caltech101

@@ -8,6 +8,7 @@
 Per method (TRAINER/TAG and shots) and dataset it shows the mean over seeds, how many seeds were
 found, and an average row; missing runs are marked and listed, never averaged silently.
 """
+
 import argparse
 import os
 import sys
@@ -27,22 +28,40 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("output_root", help="the scripts' OUTPUT folder (default layout: output/)")
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default="base2new")
-    parser.add_argument("--format", choices=sorted(RENDERERS), default=None,
-                        help="table (default), markdown or csv; default from --out's suffix")
+    parser.add_argument(
+        "--format",
+        choices=sorted(RENDERERS),
+        default=None,
+        help="table (default), markdown or csv; default from --out's suffix",
+    )
     parser.add_argument("--out", help="write the table to this file instead of stdout")
     parser.add_argument("--plot", help="also draw a grouped bar chart (HM for base2new) to a PNG")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3],
-                        help="seeds every run is expected to have (default: 1 2 3)")
-    parser.add_argument("--datasets", nargs="+", default=None,
-                        help="expected datasets (targets for cross_dataset/domain_generalization); "
-                             "default: the protocol's standard list")
-    parser.add_argument("--metric", default="accuracy",
-                        help="result.json key / log keyword to tabulate (default: accuracy)")
-    parser.add_argument("--paper", action="store_true",
-                        help="add the published rows and ours-minus-paper rows")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3],
+        help="seeds every run is expected to have (default: 1 2 3)",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=None,
+        help="expected datasets (targets for cross_dataset/domain_generalization); "
+        "default: the protocol's standard list",
+    )
+    parser.add_argument(
+        "--metric",
+        default="accuracy",
+        help="result.json key / log keyword to tabulate (default: accuracy)",
+    )
+    parser.add_argument(
+        "--paper", action="store_true", help="add the published rows and ours-minus-paper rows"
+    )
     parser.add_argument("--published", default=PUBLISHED_CSV, help="published-results CSV")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit with status 1 when a seed or dataset is missing")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when a seed or dataset is missing"
+    )
     return parser.parse_args(argv)
 
 
@@ -55,14 +74,18 @@ def _resolve_root(output_root, protocol):
 def main(argv=None):
     args = parse_args(argv)
     output_format = args.format or FORMAT_OF_SUFFIX.get(
-        os.path.splitext(args.out or "")[1].lower(), "table")
+        os.path.splitext(args.out or "")[1].lower(), "table"
+    )
     protocol = PROTOCOLS[args.protocol]
     root = _resolve_root(args.output_root, protocol.name)
     try:
         summary = summarize(root, protocol, args.seeds, args.metric, args.datasets)
     except NoRunsFound as error:
-        present = [name for name in sorted(PROTOCOLS)
-                   if os.path.isdir(os.path.join(root, name)) and name != protocol.name]
+        present = [
+            name
+            for name in sorted(PROTOCOLS)
+            if os.path.isdir(os.path.join(root, name)) and name != protocol.name
+        ]
         hint = f"; found {', '.join(present)}: pass --protocol" if present else ""
         print(f"error: {error}{hint}", file=sys.stderr)
         return 2
@@ -81,9 +104,13 @@ def main(argv=None):
     if args.plot:
         from tools.results.plot import plot_table
 
-        plot_table(table, protocol.primary_column, args.plot,
-                   title=f"{protocol.name}: {protocol.primary_column} per dataset "
-                   "(hatched: missing seeds or datasets)")
+        plot_table(
+            table,
+            protocol.primary_column,
+            args.plot,
+            title=f"{protocol.name}: {protocol.primary_column} per dataset "
+            "(hatched: missing seeds or datasets)",
+        )
         print(f"wrote {args.plot}", file=sys.stderr)
     incomplete = any(row.flagged for row in table.rows if row.kind in ("dataset", "average"))
     return 1 if args.strict and incomplete else 0

@@ -10,6 +10,7 @@ evaluated here (``train.py --trainer SEP --eval-only --model-dir OUT``):
 
 ``--layers`` must be the fusion layers the reference run used (its default, L_IND 0: 1..11).
 """
+
 import argparse
 import os
 import re
@@ -17,7 +18,7 @@ import sys
 
 import torch
 
-# reference TFM parameter name -> ours (trainers/sep_model/token_fusion.py)
+# reference TFM parameter name -> ours (prompting/sep/token_fusion.py)
 TFM_PARAMETER_NAMES = {
     "promt_attention_visual.in_proj_weight": "attn.in_proj_weight",
     "promt_attention_visual.in_proj_bias": "attn.in_proj_bias",
@@ -34,8 +35,11 @@ TFM_PARAMETER_NAMES = {
 }
 # reference TFM list -> our module holding the TFMs, keyed by block index
 TFM_LISTS = {"prompt_projections": "text_fusion", "visual_prompts": "visual_prompts.fusion_modules"}
-PLAIN_TENSORS = {"ctx": "prompt_learner.ctx", "ctx_visual": "visual_prompts.tokens",
-                 "VPT_fc.weight": "prototype.weight"}
+PLAIN_TENSORS = {
+    "ctx": "prompt_learner.ctx",
+    "ctx_visual": "visual_prompts.tokens",
+    "VPT_fc.weight": "prototype.weight",
+}
 REFERENCE_DEFAULT_LAYERS = tuple(range(1, 12))
 
 
@@ -45,7 +49,7 @@ def convert_state_dict(reference_state, layers=REFERENCE_DEFAULT_LAYERS):
     TFM ``i`` of the reference precedes block ``layers[i]``; TFMs past the list (the reference
     builds one per block) and the reference's unused modules are left out.
     """
-    tfm_key = re.compile(r"^(%s)\.(\d+)\.(.+)$" % "|".join(TFM_LISTS))
+    tfm_key = re.compile(r"^({})\.(\d+)\.(.+)$".format("|".join(TFM_LISTS)))
     converted = {}
     for key, value in reference_state.items():
         if key in PLAIN_TENSORS:
@@ -56,7 +60,9 @@ def convert_state_dict(reference_state, layers=REFERENCE_DEFAULT_LAYERS):
             continue  # token buffers, unused template modules, the unused ln_pa_1_token
         index = int(match.group(2))
         if index < len(layers):
-            name = f"{TFM_LISTS[match.group(1)]}.{layers[index]}.{TFM_PARAMETER_NAMES[match.group(3)]}"
+            name = (
+                f"{TFM_LISTS[match.group(1)]}.{layers[index]}.{TFM_PARAMETER_NAMES[match.group(3)]}"
+            )
             converted[name] = value
     missing_tensors = [name for name in PLAIN_TENSORS.values() if name not in converted]
     if missing_tensors:
@@ -66,12 +72,21 @@ def convert_state_dict(reference_state, layers=REFERENCE_DEFAULT_LAYERS):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--src", required=True, help="the reference run's prompt_learner/model.pth.tar-N")
+    parser.add_argument(
+        "--src", required=True, help="the reference run's prompt_learner/model.pth.tar-N"
+    )
     parser.add_argument("--out", required=True, help="run folder to write (prompt_learner/ inside)")
-    parser.add_argument("--layers", type=int, nargs="+", default=list(REFERENCE_DEFAULT_LAYERS),
-                        help="fusion layers of the reference run (default 1..11)")
+    parser.add_argument(
+        "--layers",
+        type=int,
+        nargs="+",
+        default=list(REFERENCE_DEFAULT_LAYERS),
+        help="fusion layers of the reference run (default 1..11)",
+    )
     args = parser.parse_args(argv)
-    checkpoint = torch.load(args.src, map_location="cpu", weights_only=False)  # a trusted local file
+    checkpoint = torch.load(
+        args.src, map_location="cpu", weights_only=False
+    )  # a trusted local file
     state = convert_state_dict(checkpoint["state_dict"], tuple(args.layers))
     epoch = checkpoint.get("epoch", 0)
     learner_dir = os.path.join(args.out, "prompt_learner")
@@ -80,8 +95,10 @@ def main(argv=None):
     tmp_path = f"{path}.tmp"
     torch.save({"state_dict": state, "epoch": epoch}, tmp_path)
     os.replace(tmp_path, path)
-    print(f"Wrote {path}; evaluate with --model-dir {args.out} and "
-          f"TRAINER.SEP.FUSION_LAYERS \"{tuple(args.layers)}\"")
+    print(
+        f"Wrote {path}; evaluate with --model-dir {args.out} and "
+        f"TRAINER.SEP.FUSION_LAYERS \"{tuple(args.layers)}\""
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ set to its path) loads. Used by the tests and the offline demo; it knows nothing
 
     python tools/make_tiny_clip.py --out toy_data/tiny_clip.pt
 """
+
 import argparse
 import os
 

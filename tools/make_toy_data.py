@@ -10,6 +10,7 @@ so ``DATASET.NAME Caltech101``, ``DATASET.ROOT toy_data`` and ``MODEL.BACKBONE.N
 toy_data/tiny_clip.pt`` run any trainer offline. Each class is one colour and one shape, drawn with
 jitter and noise, so a classifier can learn them; the output depends only on the seed.
 """
+
 import argparse
 import io
 import json
@@ -59,7 +60,7 @@ def shape_mask(shape, size, center, radius):
     """Boolean [size, size] mask of ``shape`` around ``center`` (row, col)."""
     rows, cols = np.mgrid[0:size, 0:size].astype(np.float32)
     dy, dx = rows - center[0], cols - center[1]
-    distance = np.sqrt(dy ** 2 + dx ** 2)
+    distance = np.sqrt(dy**2 + dx**2)
     if shape == "circle":
         return distance <= radius
     if shape == "square":
@@ -78,11 +79,13 @@ def shape_mask(shape, size, center, radius):
     if shape == "dots":
         period = max(size // 5, 3)
         return (((rows + center[0]) % period) < period / 2.5) & (
-            ((cols + center[1]) % period) < period / 2.5)
+            ((cols + center[1]) % period) < period / 2.5
+        )
     if shape == "checker":
         period = max(size // 4, 2)
-        return (((rows + center[0]).astype(int) // period)
-                + ((cols + center[1]).astype(int) // period)) % 2 == 0
+        return (
+            ((rows + center[0]).astype(int) // period) + ((cols + center[1]).astype(int) // period)
+        ) % 2 == 0
     if shape == "diamond":
         return np.abs(dy) + np.abs(dx) <= radius
     if shape == "bars":
@@ -114,11 +117,14 @@ def split_counts(images_per_class):
 def make_toy_caltech101(root, num_classes=6, images_per_class=12, image_size=32, seed=0):
     """Write the toy Caltech101 layout and ``tiny_clip.pt`` under ``root``; return a ToyData."""
     if num_classes % 2 or not 2 <= num_classes <= len(TOY_CLASSES):
-        raise ValueError(f"num_classes must be even (equal base/new halves) and in "
-                         f"2..{len(TOY_CLASSES)}, got {num_classes}")
+        raise ValueError(
+            f"num_classes must be even (equal base/new halves) and in "
+            f"2..{len(TOY_CLASSES)}, got {num_classes}"
+        )
     if images_per_class < 3:
-        raise ValueError(f"images_per_class must be >= 3 (train, val, test), got "
-                         f"{images_per_class}")
+        raise ValueError(
+            f"images_per_class must be >= 3 (train, val, test), got {images_per_class}"
+        )
     root = os.path.abspath(root)
     dataset_dir = os.path.join(root, DATASET_FOLDER)
     image_dir = os.path.join(dataset_dir, IMAGE_FOLDER)
@@ -139,8 +145,11 @@ def make_toy_caltech101(root, num_classes=6, images_per_class=12, image_size=32,
             relpaths.append(relpath)
         order = rng.permutation(images_per_class)
         chosen = [relpaths[i] for i in order]
-        parts = {"train": chosen[:num_train], "val": chosen[num_train:num_train + num_val],
-                 "test": chosen[num_train + num_val:]}
+        parts = {
+            "train": chosen[:num_train],
+            "val": chosen[num_train : num_train + num_val],
+            "test": chosen[num_train + num_val :],
+        }
         for key, paths in parts.items():
             split[key].extend([relpath, label, classname] for relpath in sorted(paths))
 
@@ -169,11 +178,17 @@ def main():
     parser.add_argument("--size", type=int, default=32, help="image side in pixels")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    toy = make_toy_caltech101(args.root, num_classes=args.classes,
-                              images_per_class=args.per_class, image_size=args.size,
-                              seed=args.seed)
-    print(f"Wrote toy Caltech101 ({len(toy.classnames)} classes, {toy.split_sizes}) to "
-          f"{toy.dataset_dir} and the tiny CLIP to {toy.tiny_clip_path}")
+    toy = make_toy_caltech101(
+        args.root,
+        num_classes=args.classes,
+        images_per_class=args.per_class,
+        image_size=args.size,
+        seed=args.seed,
+    )
+    print(
+        f"Wrote toy Caltech101 ({len(toy.classnames)} classes, {toy.split_sizes}) to "
+        f"{toy.dataset_dir} and the tiny CLIP to {toy.tiny_clip_path}"
+    )
 
 
 if __name__ == "__main__":

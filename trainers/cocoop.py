@@ -1,15 +1,16 @@
 """CoCoOp (Zhou et al., CVPR 2022): CoOp's context shifted per image by a small meta-network."""
+
 from collections import OrderedDict
 
 import torch
 import torch.nn as nn
-
 from dassl.engine import TRAINER_REGISTRY
 
-from .context_prompt_model import ContextPromptCLIP
-from .prompt_learner import ContextPromptLearner
+from prompting.context_prompt_model import ContextPromptCLIP
+from prompting.prompt_learner import ContextPromptLearner
+from prompting.prompted_clip import normalize
+
 from .prompt_trainer import PromptTrainer
-from .prompted_clip import normalize
 
 # The meta-net's bottleneck: its hidden width is the image feature width divided by this.
 META_NET_REDUCTION = 16
@@ -26,11 +27,15 @@ class ConditionalPromptLearner(ContextPromptLearner):
         image_dim = clip_model.visual.output_dim
         ctx_dim = self.ctx.shape[-1]
         hidden_dim = image_dim // META_NET_REDUCTION
-        self.meta_net = nn.Sequential(OrderedDict([
-            ("linear1", nn.Linear(image_dim, hidden_dim)),
-            ("relu", nn.ReLU(inplace=True)),
-            ("linear2", nn.Linear(hidden_dim, ctx_dim)),
-        ]))
+        self.meta_net = nn.Sequential(
+            OrderedDict(
+                [
+                    ("linear1", nn.Linear(image_dim, hidden_dim)),
+                    ("relu", nn.ReLU(inplace=True)),
+                    ("linear2", nn.Linear(hidden_dim, ctx_dim)),
+                ]
+            )
+        )
         # Trained in the context's dtype (fp32: CLIP's token embedding stays fp32 under PREC fp16).
         self.meta_net.to(self.ctx.dtype)
 
@@ -55,18 +60,24 @@ class CoCoOpModel(ContextPromptCLIP):
         """
         learner = self.learnable
         contexts = learner(image_features)  # [B, n_ctx, D]
-        return torch.stack([
-            normalize(self.text_encoder(learner.prompts_for(context), learner.tokenized_prompts))
-            for context in contexts
-        ])
+        return torch.stack(
+            [
+                normalize(
+                    self.text_encoder(learner.prompts_for(context), learner.tokenized_prompts)
+                )
+                for context in contexts
+            ]
+        )
 
     def forward(self, image):
         image_features = self.image_features(image)  # [B, E]
         text_features = self.compute_text_features(image_features)  # [B, n_cls, E]
-        return torch.cat([
-            self.logits(feature.unsqueeze(0), features_of_image)
-            for feature, features_of_image in zip(image_features, text_features)
-        ])  # [B, n_cls]
+        return torch.cat(
+            [
+                self.logits(feature.unsqueeze(0), features_of_image)
+                for feature, features_of_image in zip(image_features, text_features)
+            ]
+        )  # [B, n_cls]
 
 
 @TRAINER_REGISTRY.register()

@@ -1,7 +1,9 @@
 """CoOp (Zhou et al., IJCV 2022): learnable context vectors in front of the class name."""
+
 from dassl.engine import TRAINER_REGISTRY
 
-from .context_prompt_model import ContextPromptCLIP, context_prompt_learner
+from prompting.context_prompt_model import ContextPromptCLIP, context_prompt_learner
+
 from .prompt_trainer import PromptTrainer
 
 

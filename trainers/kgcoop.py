@@ -1,15 +1,15 @@
 """KgCoOp (Yao et al., CVPR 2023): CoOp kept close to CLIP's hand-crafted class text features."""
-import torch.nn.functional as F
 
+import torch.nn.functional as F
 from dassl.engine import TRAINER_REGISTRY
 
-from user_errors import ConfigError
+from prompting.context_prompt_model import ContextPromptCLIP, context_prompt_learner
+from prompting.prompted_clip import consistency_loss
+from prompting.templates import check_template_table, hand_crafted_prompts
+from prompting.text_encoder import encode_prompts_normalized
+from run.user_errors import ConfigError
 
-from .context_prompt_model import ContextPromptCLIP, context_prompt_learner
 from .prompt_trainer import PromptTrainer
-from .prompted_clip import consistency_loss
-from .templates import check_template_table, hand_crafted_prompts
-from .text_encoder import encode_prompts_normalized
 
 
 class KgCoOpModel(ContextPromptCLIP):
@@ -19,8 +19,9 @@ class KgCoOpModel(ContextPromptCLIP):
     non-persistent buffer, rebuilt for whichever classes the model is evaluated on.
     """
 
-    def __init__(self, clip_model, prompt_learner, template_prompts, weight,
-                 checkpoint_text_blocks=False):
+    def __init__(
+        self, clip_model, prompt_learner, template_prompts, weight, checkpoint_text_blocks=False
+    ):
         super().__init__(clip_model, prompt_learner, checkpoint_text_blocks)
         self.weight = weight
         print(f"Hand-crafted prompts: {template_prompts}")

@@ -1,29 +1,28 @@
 """The Dassl trainer that every CLIP prompt-learning method here subclasses."""
+
 import math
 
 import torch
-from tqdm import tqdm
-
 from dassl.data import DataManager
 from dassl.engine import TrainerX
 from dassl.metrics import compute_accuracy
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.utils import load_pretrained_weights
+from tqdm import tqdm
 
 from datasets.robust_reading import RobustDatasetWrapper, check_corrupt_image_policy
-from user_errors import ConfigError, UserError
-
-from .checkpoints import checkpoint_path, load_learned_state
-from .clip_loading import load_clip_to_cpu
-from .precision import (
+from prompting.clip_loading import load_clip_to_cpu
+from run.checkpoints import checkpoint_path, load_learned_state
+from run.precision import (
     autocast,
     backward_and_step,
     check_precision,
     grad_scaler,
     resolve_precision,
 )
-from .result_file import test_result_record, write_result_file
-from .resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
+from run.result_file import test_result_record, write_result_file
+from run.resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
+from run.user_errors import ConfigError, UserError
 
 ADAM_FAMILY = ("adam", "amsgrad", "adamw", "radam")
 
@@ -105,8 +104,10 @@ class PromptTrainer(TrainerX):
     def resume_model_if_exist(self, directory):
         unfinished = unfinished_model_dirs(directory, self.get_model_names())
         if unfinished:
-            print(f"No complete checkpoint in {', '.join(unfinished)} (a run stopped before its "
-                  "first checkpoint was written), train from scratch")
+            print(
+                f"No complete checkpoint in {', '.join(unfinished)} (a run stopped before its "
+                "first checkpoint was written), train from scratch"
+            )
             return 0
         return super().resume_model_if_exist(directory)
 
@@ -183,7 +184,10 @@ class PromptTrainer(TrainerX):
             self.write_scalar(f"{split}/{name}", value, self.epoch)
         if split == "test":
             record = test_result_record(
-                self.cfg, results, split, self.epoch + 1,
+                self.cfg,
+                results,
+                split,
+                self.epoch + 1,
                 total=getattr(self.evaluator, "_total", None),
                 correct=getattr(self.evaluator, "_correct", None),
             )

@@ -1,27 +1,28 @@
 """SEP: Self-Enhanced Prompt Tuning (Yao et al., arXiv 2405.15549), as specified in SEP.md.
 
 Text and visual prompt tokens are rebuilt before chosen encoder layers from representative
-pre-trained tokens by Token Fusion Modules (``trainers/sep_model``); the prompted features are
+pre-trained tokens by Token Fusion Modules (``prompting/sep``); the prompted features are
 fused with frozen CLIP's, and training adds consistency and prototype-classifier losses.
 """
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from dassl.data.data_manager import build_data_loader
 from dassl.data.transforms import build_transform
 from dassl.engine import TRAINER_REGISTRY
 
 from datasets.robust_reading import RobustDatasetWrapper
-from user_errors import ConfigError, UserError
+from prompting.clip_loading import is_vit
+from prompting.prompt_learner import ContextPromptLearner
+from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
+from prompting.sep import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
+from prompting.templates import check_template_table, hand_crafted_prompts
+from prompting.text_encoder import encode_prompts_normalized
+from run.user_errors import ConfigError, UserError
 
-from .clip_loading import is_vit
-from .prompt_learner import ContextPromptLearner
 from .prompt_trainer import PromptTrainer
-from .prompted_clip import PromptedCLIP, consistency_loss, normalize
-from .sep_model import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
-from .templates import check_template_table, hand_crafted_prompts
-from .text_encoder import encode_prompts_normalized
+
 
 class SEPLearnable(nn.Module):
     """Every trained tensor of SEP, and nothing else: what is optimised and checkpointed."""
@@ -50,15 +51,20 @@ class SEPModel(PromptedCLIP):
             classnames, clip_model, n_ctx=sep_cfg.N_CTX_TEXT, ctx_init=sep_cfg.CTX_INIT
         )
         self.text_encoder = SEPTextEncoder(
-            clip_model, prompt_learner.n_ctx, fusion_layers, fusion_kwargs,
+            clip_model,
+            prompt_learner.n_ctx,
+            fusion_layers,
+            fusion_kwargs,
             gradient_checkpointing=sep_cfg.CHECKPOINT_TEXT_BLOCKS,
             skip_padding=True,  # identical features; the blocks stop after the last [EOS]
         )
         self.prompted_image_encoder = SEPImageEncoder(
             clip_model, sep_cfg.N_CTX_VISION, fusion_layers, sep_cfg.SELECTION_MODE, fusion_kwargs
         )
-        print(f"Token fusion before text blocks {self.text_encoder.fusion_layers} and image "
-              f"blocks {self.prompted_image_encoder.fusion_layers}")
+        print(
+            f"Token fusion before text blocks {self.text_encoder.fusion_layers} and image "
+            f"blocks {self.prompted_image_encoder.fusion_layers}"
+        )
         embed_dim = clip_model.text_projection.shape[1]
         prototype = nn.Linear(embed_dim, len(classnames), bias=False)
         self.learnable = SEPLearnable(
@@ -100,7 +106,11 @@ class SEPModel(PromptedCLIP):
 
     def prototype_logits(self, image_features):
         weights = normalize(self.learnable.prototype.weight)
-        return self.sep_cfg.PROTO_SCALE * normalize(image_features) @ weights.t().type(image_features.dtype)
+        return (
+            self.sep_cfg.PROTO_SCALE
+            * normalize(image_features)
+            @ weights.t().type(image_features.dtype)
+        )
 
     def loss_terms(self, image, label):
         """Logits and the four loss terms of SEP.md (unweighted), computed in fp32."""
@@ -156,18 +166,21 @@ class SEP(PromptTrainer):
         check_template_table(sep_cfg.TEMPLATES, "TRAINER.SEP.TEMPLATES")
         if sep_cfg.SELECTION_MODE not in SELECTION_MODES:
             raise ConfigError(
-                f'TRAINER.SEP.SELECTION_MODE "{sep_cfg.SELECTION_MODE}" is not one of {SELECTION_MODES}'
+                f'TRAINER.SEP.SELECTION_MODE "{sep_cfg.SELECTION_MODE}" is not one of '
+                f"{SELECTION_MODES}"
             )
         if sep_cfg.ATTENTION_AXIS not in ATTENTION_AXES:
             raise ConfigError(
-                f'TRAINER.SEP.ATTENTION_AXIS "{sep_cfg.ATTENTION_AXIS}" is not one of {ATTENTION_AXES}'
+                f'TRAINER.SEP.ATTENTION_AXIS "{sep_cfg.ATTENTION_AXIS}" is not one of '
+                f"{ATTENTION_AXES}"
             )
 
     def build_custom_clip(self, classnames, clip_model):
         if not is_vit(clip_model):
             raise ConfigError(
-                f'SEP needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14); "{self.cfg.MODEL.BACKBONE.NAME}" '
-                "has a ResNet image encoder, into whose token sequence visual prompts cannot be inserted."
+                "SEP needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14); "
+                f'"{self.cfg.MODEL.BACKBONE.NAME}" has a ResNet image encoder, into whose token '
+                "sequence visual prompts cannot be inserted."
             )
         try:
             return SEPModel(clip_model, classnames, self.cfg.DATASET.NAME, self.method_cfg)
@@ -206,4 +219,7 @@ class SEP(PromptTrainer):
                 features.append(self.model.frozen_image_features(image).float())
                 labels.append(label)
         self.model.set_prototypes(torch.cat(features), torch.cat(labels))
-        print(f"Initialised {len(self.dm.dataset.classnames)} class prototypes from frozen image features")
+        print(
+            f"Initialised {len(self.dm.dataset.classnames)} class prototypes "
+            "from frozen image features"
+        )

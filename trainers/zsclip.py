@@ -1,12 +1,14 @@
 """Zero-shot CLIP with the hand-crafted per-dataset template (no training)."""
+
 import time
 
 from dassl.engine import TRAINER_REGISTRY
 
+from prompting.prompted_clip import PromptedCLIP, normalize
+from prompting.templates import hand_crafted_prompts
+from prompting.text_encoder import encode_prompts_normalized
+
 from .prompt_trainer import PromptTrainer
-from .prompted_clip import PromptedCLIP, normalize
-from .templates import hand_crafted_prompts
-from .text_encoder import encode_prompts_normalized
 
 
 class ZeroshotCLIPModel(PromptedCLIP):

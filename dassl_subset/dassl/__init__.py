@@ -3,5 +3,6 @@
 Only the parts CoOp-family trainers touch are provided: config defaults, the dataset base class,
 data loading, optimisers and schedulers, checkpointing, the evaluator and the TrainerX loop.
 """
+
 IS_BUILTIN_SUBSET = True
 __version__ = "0.6.3+subset"

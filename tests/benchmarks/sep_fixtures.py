@@ -1,7 +1,8 @@
 """A SEP model on the tiny CLIP with non-trivial learned state, and result comparisons."""
+
 import torch
 
-from trainers.config import project_cfg_default
+from run.config import project_cfg_default
 from trainers.sep import SEPModel
 
 # Names of different token lengths: the longest decides how far the text blocks run.

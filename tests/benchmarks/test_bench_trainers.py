@@ -1,4 +1,5 @@
 """bench_trainers on the tiny CLIP: one warm-up and one timed step per row, JSON and ratios."""
+
 import json
 
 import pytest
@@ -20,12 +21,31 @@ METRICS = ("train_step_ms", "train_peak_mib", "eval_images_per_s", "eval_peak_mi
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "out.json"
-    bench_trainers.main([
-        "--arch", "tiny", "--device", "cpu", "--classes", "6", "--batch-size", "2",
-        "--steps", "1", "--warmup", "1", "--methods", "CoOp", "SEP",
-        "--variants", "per_batch_text", "full_text_length", "--no-attention-check",
-        "--json", str(path),
-    ])
+    bench_trainers.main(
+        [
+            "--arch",
+            "tiny",
+            "--device",
+            "cpu",
+            "--classes",
+            "6",
+            "--batch-size",
+            "2",
+            "--steps",
+            "1",
+            "--warmup",
+            "1",
+            "--methods",
+            "CoOp",
+            "SEP",
+            "--variants",
+            "per_batch_text",
+            "full_text_length",
+            "--no-attention-check",
+            "--json",
+            str(path),
+        ]
+    )
     with open(path) as file:
         return json.load(file)
 
@@ -36,8 +56,12 @@ def rows_by_name(report):
 
 def test_json_has_a_row_per_method_and_variant_with_every_figure(report):
     rows = rows_by_name(report)
-    assert set(rows) == {("CoOp", None), ("SEP", None), ("SEP", "per_batch_text"),
-                         ("SEP", "full_text_length")}
+    assert set(rows) == {
+        ("CoOp", None),
+        ("SEP", None),
+        ("SEP", "per_batch_text"),
+        ("SEP", "full_text_length"),
+    }
     for row in rows.values():
         assert row["classes"] == 6 and row["batch_size"] == 2 and row["precision"] == "fp32"
         for metric in METRICS:
@@ -56,7 +80,8 @@ def test_coop_ratios_are_one_and_others_are_quotients(report):
         assert sep["ratio_to_coop"][metric] == pytest.approx(sep[metric] / coop[metric])
     variant = rows["SEP", "full_text_length"]
     assert variant["ratio_to_sep"]["train_step_ms"] == pytest.approx(
-        variant["train_step_ms"] / sep["train_step_ms"])
+        variant["train_step_ms"] / sep["train_step_ms"]
+    )
     assert "ratio_to_sep" not in sep
 
 
@@ -71,8 +96,9 @@ def test_sep_step_dispatches_to_fused_attention_and_the_variant_does_not():
     scaled_dot_product_attention; the straightforward variant runs softmax and bmm instead."""
     device = torch.device("cpu")
     clip_model = build_random_clip("tiny", "fp32", device)
-    built = build_method("SEP", method_cfg("SEP", "tiny", "fp32"), imagenet_classnames(4),
-                         clip_model, device)
+    built = build_method(
+        "SEP", method_cfg("SEP", "tiny", "fp32"), imagenet_classnames(4), clip_model, device
+    )
     image, label = torch.randn(2, 3, 32, 32), torch.tensor([0, 3])
     fused = bench_trainers.attention_ops(built, image, label)
     with explicit_attention():

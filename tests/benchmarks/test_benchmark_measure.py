@@ -20,7 +20,7 @@ def test_cpu_peak_memory_sees_a_phase_allocation():
     with meter.phase({}) as small:
         pass
     with meter.phase({}) as large:
-        block = torch.ones(64 * 2 ** 20 // 4)  # 64 MiB, touched
+        block = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched
         del block
     assert large["peak_mib"] >= 60
     assert small["peak_mib"] < large["peak_mib"] - 50  # the peak was reset between phases

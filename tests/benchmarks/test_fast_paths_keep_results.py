@@ -1,11 +1,14 @@
 """Each fast path in SEP's step gives the results of its straightforward version.
 
 Tolerances are stated per test. Two fast paths are covered by existing tests:
-- amp vs fp32: tests/sep_trainer/test_sep_model.py::test_autocast_loss_matches_fp32 (loss within 5%);
+- amp vs fp32: tests/sep_trainer/test_sep_model.py::test_autocast_loss_matches_fp32
+  (loss within 5%);
 - checkpointed vs stored text blocks, encoder level:
-  tests/sep_model/test_prompted_encoders.py::test_gradient_checkpointing_gives_the_same_outputs_and_gradients
-  and tests/trainers/test_text_encoder.py::test_checkpointed_blocks_give_the_same_features_and_gradients.
+  tests/prompting/sep/test_prompted_encoders.py::test_gradient_checkpointing_gives_the_same_outputs_and_gradients
+  and tests/prompting/test_text_encoder.py::
+  test_checkpointed_blocks_give_the_same_features_and_gradients.
 """
+
 import pytest
 import torch
 import torch.nn as nn
@@ -46,7 +49,10 @@ def test_explicit_attention_matches_the_fused_kernel(causal):
         results.append((out.detach(), x.grad))
     torch.testing.assert_close(results[1][0], results[0][0], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(results[1][1], results[0][1], rtol=1e-5, atol=1e-5)
-    assert torch.nn.functional.scaled_dot_product_attention is not explicit_scaled_dot_product_attention
+    assert (
+        torch.nn.functional.scaled_dot_product_attention
+        is not explicit_scaled_dot_product_attention
+    )
 
 
 def test_explicit_attention_gives_sep_the_same_loss(tiny_clip, images):

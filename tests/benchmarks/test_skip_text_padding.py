@@ -3,11 +3,13 @@
 SEPModel's text encoder and the CoOp family's TextEncoder run CLIP's text blocks only up to the
 last [EOS] of their prompts (``skip_padding``); the straightforward version runs all 77 positions.
 """
+
 import clip.model
 import pytest
 import torch
 import torch.nn as nn
 
+from prompting.text_encoder import TextEncoder, tokenize, used_length
 from tests.benchmarks.sep_fixtures import (
     assert_close_to_scale,
     assert_same_grads,
@@ -15,7 +17,6 @@ from tests.benchmarks.sep_fixtures import (
     loss_and_grads,
     make_images,
 )
-from trainers.text_encoder import TextEncoder, tokenize, used_length
 
 
 @pytest.fixture
@@ -27,7 +28,8 @@ def test_sep_text_blocks_stop_after_the_last_eos(tiny_clip):
     model = build_sep(tiny_clip)
     lengths = []
     hook = tiny_clip.transformer.resblocks[0].register_forward_pre_hook(
-        lambda _, args: lengths.append(args[0].shape[0]))
+        lambda _, args: lengths.append(args[0].shape[0])
+    )
     model.compute_text_features()
     hook.remove()
     n_ctx = model.prompt_learner.n_ctx
@@ -54,7 +56,9 @@ def test_skipping_text_padding_keeps_sep_logits_loss_and_gradients(tiny_clip, im
     assert_same_grads(fast[2], full[2], 1e-4)
 
 
-def test_skipping_text_padding_is_exact_up_to_rounding_in_float64(tiny_clip, images, float64_layer_norm):
+def test_skipping_text_padding_is_exact_up_to_rounding_in_float64(
+    tiny_clip, images, float64_layer_norm
+):
     """In float64 everything agrees within 1e-10 (relative to the largest entry)."""
     model = build_sep(tiny_clip.double()).double()
     images = images.double()
@@ -81,4 +85,4 @@ def test_skipping_text_padding_keeps_the_text_encoder_features_and_gradients(tin
     (fast, fast_grad), (full, full_grad) = results
     torch.testing.assert_close(fast, full, rtol=1e-6, atol=1e-6)
     assert_close_to_scale(fast_grad, full_grad, 1e-4)
-    assert fast_grad[:, used_length(tokens):].abs().max() == 0  # padding never mattered
+    assert fast_grad[:, used_length(tokens) :].abs().max() == 0  # padding never mattered

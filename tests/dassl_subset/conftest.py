@@ -1,4 +1,5 @@
 """Fixtures for the built-in Dassl subset tests."""
+
 import pytest
 
 

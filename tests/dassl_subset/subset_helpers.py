@@ -1,9 +1,9 @@
 """Small helpers shared by the built-in Dassl subset tests: tiny PNGs and a toy dataset."""
+
 import os
 
+from dassl.data.datasets import DATASET_REGISTRY, DatasetBase, Datum
 from PIL import Image
-
-from dassl.data.datasets import DATASET_REGISTRY, Datum, DatasetBase
 
 TOY_CLASSES = ["red", "green", "blue"]
 TOY_COLORS = {"red": (250, 10, 10), "green": (10, 250, 10), "blue": (10, 10, 250)}
@@ -26,7 +26,7 @@ def write_toy_images(root, splits=(("train", 4), ("test", 2))):
 
 @DATASET_REGISTRY.register(force=True)
 class DasslSubsetToyDataset(DatasetBase):
-    """Reads the layout of ``write_toy_images`` under DATASET.ROOT; val only if the folder exists."""
+    """Reads ``write_toy_images``' layout under DATASET.ROOT; val only if the folder exists."""
 
     def __init__(self, cfg):
         def read(split):
@@ -34,7 +34,9 @@ class DasslSubsetToyDataset(DatasetBase):
             if not os.path.isdir(folder):
                 return None
             return [
-                Datum(impath=os.path.join(folder, classname, name), label=label, classname=classname)
+                Datum(
+                    impath=os.path.join(folder, classname, name), label=label, classname=classname
+                )
                 for label, classname in enumerate(TOY_CLASSES)
                 for name in sorted(os.listdir(os.path.join(folder, classname)))
             ]

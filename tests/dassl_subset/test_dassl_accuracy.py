@@ -1,6 +1,5 @@
 import pytest
 import torch
-
 from dassl.metrics import compute_accuracy
 
 
@@ -21,4 +20,6 @@ def test_topk_accuracy_in_percent_on_a_known_example():
 
 def test_a_tuple_output_uses_its_first_element():
     logits = torch.eye(3)
-    assert compute_accuracy((logits, "features"), torch.tensor([0, 1, 0]))[0].item() == pytest.approx(200 / 3)
+    assert compute_accuracy((logits, "features"), torch.tensor([0, 1, 0]))[
+        0
+    ].item() == pytest.approx(200 / 3)

@@ -5,9 +5,7 @@ import types
 from collections import OrderedDict
 
 import pytest
-
-from dassl.data.datasets import DATASET_REGISTRY, Datum, DatasetBase, build_dataset
-
+from dassl.data.datasets import DATASET_REGISTRY, DatasetBase, Datum, build_dataset
 from subset_helpers import write_png
 
 
@@ -17,7 +15,10 @@ def image_path(tmp_path):
 
 
 def _data(image_path, labels):
-    return [Datum(impath=image_path, label=label, domain=i % 2, classname=f"class_{label}") for i, label in enumerate(labels)]
+    return [
+        Datum(impath=image_path, label=label, domain=i % 2, classname=f"class_{label}")
+        for i, label in enumerate(labels)
+    ]
 
 
 def _upstream_fewshot(data_source, num_shots, repeat):
@@ -49,7 +50,12 @@ def test_datum_pickle_is_interchangeable_with_upstream_dassl(image_path, monkeyp
     datum = Datum(impath=image_path, label=2, domain=0, classname="cat")
     payload = pickle.dumps(datum, protocol=2)
     assert b"dassl.data.datasets.base_dataset\nDatum" in payload
-    assert vars(pickle.loads(payload)) == {"_impath": image_path, "_label": 2, "_domain": 0, "_classname": "cat"}
+    assert vars(pickle.loads(payload)) == {
+        "_impath": image_path,
+        "_label": 2,
+        "_domain": 0,
+        "_classname": "cat",
+    }
 
     # a pickle written by another class with upstream's attribute layout and module path
     stub = types.ModuleType("upstream_stub")
@@ -68,7 +74,12 @@ def test_datum_pickle_is_interchangeable_with_upstream_dassl(image_path, monkeyp
     )
     loaded = pickle.loads(upstream_payload)
     assert type(loaded) is Datum
-    assert (loaded.impath, loaded.label, loaded.domain, loaded.classname) == (image_path, 5, 1, "owl")
+    assert (loaded.impath, loaded.label, loaded.domain, loaded.classname) == (
+        image_path,
+        5,
+        1,
+        "owl",
+    )
 
 
 def test_dataset_base_derives_classes_from_train_x(image_path):
@@ -107,7 +118,9 @@ def test_fewshot_is_deterministic_per_seed_and_counts_shots(image_path, capsys):
     assert sorted(item.label for item in first) == [0] * 4 + [1] * 4 + [2] * 4
 
 
-def test_fewshot_with_several_sources_returns_a_list_each_and_non_positive_shots_return_input(image_path):
+def test_fewshot_with_several_sources_returns_a_list_each_and_non_positive_shots_return_input(
+    image_path,
+):
     train, val = _data(image_path, [0, 0, 1, 1]), _data(image_path, [0, 1, 1])
     dataset = DatasetBase(train_x=train)
     few_train, few_val = dataset.generate_fewshot_dataset(train, val, num_shots=1)

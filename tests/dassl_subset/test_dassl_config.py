@@ -1,6 +1,5 @@
 import pytest
 import yaml
-
 from dassl.config import get_cfg_default
 
 
@@ -14,8 +13,16 @@ def test_defaults_match_upstream_dassl_for_keys_coop_configs_set():
     assert cfg.DATALOADER.TEST.SAMPLER == "SequentialSampler" and cfg.DATALOADER.TRAIN_X.N_INS == 16
     assert cfg.OPTIM.NAME == "adam" and cfg.OPTIM.LR == 0.0003 and cfg.OPTIM.WEIGHT_DECAY == 5e-4
     assert cfg.OPTIM.LR_SCHEDULER == "single_step" and cfg.OPTIM.STEPSIZE == (-1,)
-    assert cfg.OPTIM.WARMUP_EPOCH == -1 and cfg.OPTIM.WARMUP_TYPE == "linear" and cfg.OPTIM.WARMUP_RECOUNT
-    assert cfg.TRAIN.PRINT_FREQ == 10 and cfg.TRAIN.CHECKPOINT_FREQ == 0 and cfg.TRAIN.COUNT_ITER == "train_x"
+    assert (
+        cfg.OPTIM.WARMUP_EPOCH == -1
+        and cfg.OPTIM.WARMUP_TYPE == "linear"
+        and cfg.OPTIM.WARMUP_RECOUNT
+    )
+    assert (
+        cfg.TRAIN.PRINT_FREQ == 10
+        and cfg.TRAIN.CHECKPOINT_FREQ == 0
+        and cfg.TRAIN.COUNT_ITER == "train_x"
+    )
     assert cfg.TEST.EVALUATOR == "Classification" and cfg.TEST.FINAL_MODEL == "last_step"
     assert cfg.TEST.SPLIT == "test" and cfg.TEST.NO_TEST is False
     assert cfg.MODEL.BACKBONE.PRETRAINED is True and cfg.TRAINER.NAME == ""
@@ -37,7 +44,9 @@ def test_da_dg_ssl_trainer_nodes_are_left_out():
 
 def test_merging_a_config_file_with_an_unknown_key_fails(tmp_path):
     good = tmp_path / "good.yaml"
-    good.write_text(yaml.safe_dump({"OPTIM": {"NAME": "sgd", "EPS": 1e-3}, "INPUT": {"SIZE": [32, 32]}}))
+    good.write_text(
+        yaml.safe_dump({"OPTIM": {"NAME": "sgd", "EPS": 1e-3}, "INPUT": {"SIZE": [32, 32]}})
+    )
     cfg = get_cfg_default()
     cfg.merge_from_file(str(good))
     assert cfg.OPTIM.NAME == "sgd" and cfg.OPTIM.EPS == 1e-3 and cfg.INPUT.SIZE == (32, 32)

@@ -2,10 +2,8 @@ import os
 
 import pytest
 import torch
-
 from dassl.data import DataManager, DatasetWrapper
 from dassl.data.data_manager import build_data_loader
-
 from subset_helpers import write_toy_images
 
 
@@ -38,7 +36,9 @@ def test_data_manager_builds_loaders_and_prints_a_summary(toy_cfg, capsys):
 
 def test_train_set_smaller_than_a_batch_keeps_its_only_batch(toy_cfg):
     dataset = DataManager(toy_cfg).dataset
-    loader = build_data_loader(toy_cfg, "RandomSampler", dataset.train_x, batch_size=64, is_train=True)
+    loader = build_data_loader(
+        toy_cfg, "RandomSampler", dataset.train_x, batch_size=64, is_train=True
+    )
     assert len(loader) == 1 and loader.drop_last is False
 
 

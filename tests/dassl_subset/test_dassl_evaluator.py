@@ -1,8 +1,7 @@
 import pytest
 import torch
-from sklearn.metrics import f1_score
-
 from dassl.evaluation import build_evaluator
+from sklearn.metrics import f1_score
 
 Y_TRUE = [0, 0, 1, 1, 2, 2, 2, 3]
 Y_PRED = [0, 1, 1, 1, 2, 0, 2, 4]  # label 4 is never true: excluded from the macro average
@@ -41,7 +40,12 @@ def test_keeps_raw_counts_and_labels_and_reset_clears_them(cpu_cfg):
     assert (evaluator._correct, evaluator._total) == (5, 8)
     assert evaluator._y_true == Y_TRUE and evaluator._y_pred == Y_PRED
     evaluator.reset()
-    assert (evaluator._correct, evaluator._total, evaluator._y_true, evaluator._y_pred) == (0, 0, [], [])
+    assert (evaluator._correct, evaluator._total, evaluator._y_true, evaluator._y_pred) == (
+        0,
+        0,
+        [],
+        [],
+    )
 
 
 def test_per_class_result_and_confusion_matrix(cpu_cfg, capsys):

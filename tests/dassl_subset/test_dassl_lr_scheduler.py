@@ -3,7 +3,6 @@ import math
 import pytest
 import torch
 import torch.nn as nn
-
 from dassl.config import get_cfg_default
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.optim.lr_scheduler import ConstantWarmupScheduler, LinearWarmupScheduler
@@ -28,7 +27,14 @@ def _lrs_per_epoch(optimizer, scheduler, epochs):
     return lrs
 
 
-COOP_WARMUP = dict(LR=0.0025, MAX_EPOCH=5, LR_SCHEDULER="cosine", WARMUP_EPOCH=1, WARMUP_TYPE="constant", WARMUP_CONS_LR=1e-5)
+COOP_WARMUP = dict(
+    LR=0.0025,
+    MAX_EPOCH=5,
+    LR_SCHEDULER="cosine",
+    WARMUP_EPOCH=1,
+    WARMUP_TYPE="constant",
+    WARMUP_CONS_LR=1e-5,
+)
 
 
 def test_cosine_with_constant_warmup_follows_the_closed_form():
@@ -44,15 +50,25 @@ def test_cosine_with_constant_warmup_follows_the_closed_form():
 
 def test_linear_warmup_rises_from_min_lr_then_hands_over_to_single_step():
     optimizer, scheduler = _build(
-        LR=1.0, MAX_EPOCH=6, LR_SCHEDULER="single_step", STEPSIZE=(2,), GAMMA=0.5,
-        WARMUP_EPOCH=3, WARMUP_TYPE="linear", WARMUP_MIN_LR=0.01,
+        LR=1.0,
+        MAX_EPOCH=6,
+        LR_SCHEDULER="single_step",
+        STEPSIZE=(2,),
+        GAMMA=0.5,
+        WARMUP_EPOCH=3,
+        WARMUP_TYPE="linear",
+        WARMUP_MIN_LR=0.01,
     )
     assert isinstance(scheduler, LinearWarmupScheduler)
-    assert _lrs_per_epoch(optimizer, scheduler, 6) == pytest.approx([0.01, 1 / 3, 2 / 3, 1.0, 1.0, 0.5])
+    assert _lrs_per_epoch(optimizer, scheduler, 6) == pytest.approx(
+        [0.01, 1 / 3, 2 / 3, 1.0, 1.0, 0.5]
+    )
 
 
 def test_single_step_without_stepsize_decays_at_max_epoch():
-    optimizer, scheduler = _build(LR=1.0, MAX_EPOCH=3, LR_SCHEDULER="single_step", STEPSIZE=(-1,), GAMMA=0.1)
+    optimizer, scheduler = _build(
+        LR=1.0, MAX_EPOCH=3, LR_SCHEDULER="single_step", STEPSIZE=(-1,), GAMMA=0.1
+    )
     assert _lrs_per_epoch(optimizer, scheduler, 4) == pytest.approx([1.0, 1.0, 1.0, 0.1])
 
 

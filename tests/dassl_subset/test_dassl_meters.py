@@ -1,5 +1,4 @@
 import torch
-
 from dassl.utils import AverageMeter, MetricMeter
 
 

@@ -1,7 +1,6 @@
 import pytest
 import torch
 import torch.nn as nn
-
 from dassl.config import get_cfg_default
 from dassl.optim import build_optimizer
 
@@ -47,8 +46,12 @@ def test_accepts_a_parameter_list_and_explicit_param_groups():
     weight = nn.Parameter(torch.zeros(3))
     assert build_optimizer([weight], _optim_cfg(NAME="sgd")).param_groups[0]["params"] == [weight]
     groups = [{"params": [weight], "lr": 0.123}]
-    optimizer = build_optimizer(nn.Linear(2, 2), _optim_cfg(NAME="sgd", LR=1.0), param_groups=groups)
-    assert optimizer.param_groups[0]["params"] == [weight] and optimizer.param_groups[0]["lr"] == 0.123
+    optimizer = build_optimizer(
+        nn.Linear(2, 2), _optim_cfg(NAME="sgd", LR=1.0), param_groups=groups
+    )
+    assert (
+        optimizer.param_groups[0]["params"] == [weight] and optimizer.param_groups[0]["lr"] == 0.123
+    )
 
 
 def test_staged_lr_scales_all_but_new_layers():

@@ -1,5 +1,4 @@
 import pytest
-
 from dassl.utils import Registry
 
 

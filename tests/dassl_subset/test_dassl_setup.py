@@ -1,7 +1,8 @@
-"""dassl_setup with a stand-in for upstream Dassl: found first on sys.path and patched for new torch.
+"""dassl_setup with a stand-in for upstream Dassl: found first on sys.path, patched for new torch.
 
 Each check runs in a subprocess so the stand-in never replaces the subset in this session.
 """
+
 import argparse
 import os
 import pickle
@@ -37,7 +38,9 @@ FAKE_UPSTREAM = {
                 super().__init__(optimizer, last_epoch, verbose)
 
         class ConstantWarmupScheduler(_BaseWarmupScheduler):
-            def __init__(self, optimizer, successor, warmup_epoch, cons_lr, last_epoch=-1, verbose=False):
+            def __init__(
+                self, optimizer, successor, warmup_epoch, cons_lr, last_epoch=-1, verbose=False
+            ):
                 self.cons_lr = cons_lr
                 super().__init__(optimizer, successor, warmup_epoch, last_epoch, verbose)
 
@@ -80,7 +83,11 @@ def _run(tmp_path, *snippets):
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "upstream"))
     return subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "ckpt.pth")],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

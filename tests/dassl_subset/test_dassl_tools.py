@@ -4,7 +4,6 @@ import random
 import numpy as np
 import pytest
 import torch
-
 from dassl.utils import (
     check_availability,
     get_most_similar_str_to_a_from_b,
@@ -14,7 +13,6 @@ from dassl.utils import (
     set_random_seed,
     write_json,
 )
-
 from subset_helpers import write_png
 
 
@@ -60,7 +58,9 @@ def test_read_image_returns_rgb_and_names_a_missing_path(tmp_path):
 
 
 def test_check_availability_suggests_the_most_similar_name():
-    assert get_most_similar_str_to_a_from_b("OxfordPet", ["Caltech101", "OxfordPets"]) == "OxfordPets"
+    assert (
+        get_most_similar_str_to_a_from_b("OxfordPet", ["Caltech101", "OxfordPets"]) == "OxfordPets"
+    )
     check_availability("Caltech101", ["Caltech101"])
     with pytest.raises(ValueError, match=r"do you mean \[OxfordPets\]"):
         check_availability("OxfordPet", ["Caltech101", "OxfordPets"])

@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-
 from dassl.utils import (
     count_num_param,
     load_checkpoint,
     load_pretrained_weights,
     resume_from_checkpoint,
     save_checkpoint,
+    torchtools,
 )
-from dassl.utils import torchtools
 
 
 def _state(model, epoch, **extra):
@@ -88,14 +87,17 @@ def test_resume_restores_weights_optimizer_scheduler_epoch_and_rng_state(tmp_pat
     optimizer.step()
     scheduler.step()
     save_checkpoint(
-        _state(model, 7, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict()), str(tmp_path)
+        _state(model, 7, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict()),
+        str(tmp_path),
     )
     expected_draws = _draw_all_generators()
 
     fresh_model = nn.Linear(3, 2)
     fresh_optimizer = torch.optim.SGD(fresh_model.parameters(), lr=0.1, momentum=0.9)
     fresh_scheduler = torch.optim.lr_scheduler.StepLR(fresh_optimizer, step_size=1, gamma=0.5)
-    start_epoch = resume_from_checkpoint(str(tmp_path), fresh_model, fresh_optimizer, fresh_scheduler)
+    start_epoch = resume_from_checkpoint(
+        str(tmp_path), fresh_model, fresh_optimizer, fresh_scheduler
+    )
 
     assert start_epoch == 7
     assert _draw_all_generators() == expected_draws

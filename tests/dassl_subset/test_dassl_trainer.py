@@ -1,16 +1,15 @@
 """End to end: a linear probe trained by TrainerX on toy PNGs, checkpointed, resumed and tested."""
+
 import os
 
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from dassl.engine import TRAINER_REGISTRY, TrainerX, build_trainer
 from dassl.metrics import compute_accuracy
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.utils import set_random_seed
-
 from subset_helpers import write_toy_images
 
 
@@ -18,7 +17,9 @@ from subset_helpers import write_toy_images
 class DasslSubsetLinearProbe(TrainerX):
     def build_model(self):
         # [batch, 3, 8, 8] -> [batch, num_classes]
-        self.model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, self.num_classes)).to(self.device)
+        self.model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, self.num_classes)).to(
+            self.device
+        )
         self.optim = build_optimizer(self.model, self.cfg.OPTIM)
         self.sched = build_lr_scheduler(self.optim, self.cfg.OPTIM)
         self.register_model("probe", self.model, self.optim, self.sched)
@@ -79,8 +80,12 @@ def test_trains_checkpoints_and_tests_with_dassls_printed_lines(toy_cfg, tmp_pat
     assert "No checkpoint found, train from scratch" in lines
     progress = [line for line in lines if line.startswith("epoch [")]
     # 12 images / batch 4 = 3 batches per epoch, printed every PRINT_FREQ = 2 batches
-    assert [line.split(" time ")[0] for line in progress] == [f"epoch [{e}/3] batch [2/3]" for e in (1, 2, 3)]
-    assert " loss " in progress[0] and " acc " in progress[0] and " lr 1.0000e-03 eta " in progress[0]
+    assert [line.split(" time ")[0] for line in progress] == [
+        f"epoch [{e}/3] batch [2/3]" for e in (1, 2, 3)
+    ]
+    assert (
+        " loss " in progress[0] and " acc " in progress[0] and " lr 1.0000e-03 eta " in progress[0]
+    )
     assert lines.index("Finish training") + 1 == lines.index("Finished training")
     assert "Deploy the last-epoch model" in lines and "Evaluate on the *test* set" in lines
     assert "* total: 6" in lines and "* accuracy: 100.0%" in lines

@@ -1,10 +1,9 @@
 import pytest
 import torch
+from dassl.data.transforms import build_transform
 from PIL import Image
 from torchvision.transforms import CenterCrop, Normalize, RandomResizedCrop, Resize
 from torchvision.transforms.functional import InterpolationMode
-
-from dassl.data.transforms import build_transform
 
 
 @pytest.fixture

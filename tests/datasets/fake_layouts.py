@@ -3,14 +3,15 @@
 Each writer puts a handful of 8x8 JPEGs and the split / annotation files, in the real formats, under
 ``root`` and returns what a correct reader must produce.
 """
+
 import io
 import json
 import os
 from dataclasses import dataclass
-from typing import Optional
 
-from trainers.config import project_cfg_default
 from PIL import Image
+
+from run.config import project_cfg_default
 
 WNIDS = [
     ("n01440764", "tench"),
@@ -26,7 +27,7 @@ class FakeLayout:
     dataset_dir: str
     classnames: list  # by label
     num_train: int
-    num_val: Optional[int]  # None: the dataset has no val list
+    num_val: int | None  # None: the dataset has no val list
     num_test: int
     fewshot: bool  # whether NUM_SHOTS and SUBSAMPLE_CLASSES apply
 
@@ -81,103 +82,167 @@ def write_zhou_layout(root, name, folder, image_subdir, split_file, classes):
     with open(os.path.join(dataset_dir, split_file), "w") as file:
         json.dump(split, file)
     num_classes = len(classes)
-    return FakeLayout(name, dataset_dir, [classname for classname, _ in classes],
-                      PER_SPLIT["train"] * num_classes, PER_SPLIT["val"] * num_classes,
-                      PER_SPLIT["test"] * num_classes, fewshot=True)
+    return FakeLayout(
+        name,
+        dataset_dir,
+        [classname for classname, _ in classes],
+        PER_SPLIT["train"] * num_classes,
+        PER_SPLIT["val"] * num_classes,
+        PER_SPLIT["test"] * num_classes,
+        fewshot=True,
+    )
 
 
 def write_caltech101(root):
-    layout = write_zhou_layout(root, "Caltech101", "caltech-101", "101_ObjectCategories",
-                               "split_zhou_Caltech101.json", [
-                                   ("face", "Faces/image_{i:04d}.jpg"),
-                                   ("leopard", "Leopards/image_{i:04d}.jpg"),
-                                   ("accordion", "accordion/image_{i:04d}.jpg"),
-                                   ("airplane", "airplanes/image_{i:04d}.jpg"),
-                               ])
+    layout = write_zhou_layout(
+        root,
+        "Caltech101",
+        "caltech-101",
+        "101_ObjectCategories",
+        "split_zhou_Caltech101.json",
+        [
+            ("face", "Faces/image_{i:04d}.jpg"),
+            ("leopard", "Leopards/image_{i:04d}.jpg"),
+            ("accordion", "accordion/image_{i:04d}.jpg"),
+            ("airplane", "airplanes/image_{i:04d}.jpg"),
+        ],
+    )
     # Present on disk but not in the split: must not be read.
-    write_jpeg(os.path.join(layout.dataset_dir, "101_ObjectCategories", "BACKGROUND_Google",
-                            "image_0001.jpg"))
+    write_jpeg(
+        os.path.join(
+            layout.dataset_dir, "101_ObjectCategories", "BACKGROUND_Google", "image_0001.jpg"
+        )
+    )
     return layout
 
 
 def write_oxford_pets(root):
     os.makedirs(os.path.join(root, "oxford_pets", "annotations"), exist_ok=True)
-    return write_zhou_layout(root, "OxfordPets", "oxford_pets", "images",
-                             "split_zhou_OxfordPets.json", [
-                                 ("abyssinian", "Abyssinian_{i}.jpg"),
-                                 ("american_bulldog", "american_bulldog_{i}.jpg"),
-                                 ("basset_hound", "basset_hound_{i}.jpg"),
-                                 ("bengal", "Bengal_{i}.jpg"),
-                             ])
+    return write_zhou_layout(
+        root,
+        "OxfordPets",
+        "oxford_pets",
+        "images",
+        "split_zhou_OxfordPets.json",
+        [
+            ("abyssinian", "Abyssinian_{i}.jpg"),
+            ("american_bulldog", "american_bulldog_{i}.jpg"),
+            ("basset_hound", "basset_hound_{i}.jpg"),
+            ("bengal", "Bengal_{i}.jpg"),
+        ],
+    )
 
 
 def write_stanford_cars(root):
-    return write_zhou_layout(root, "StanfordCars", "stanford_cars", "",
-                             "split_zhou_StanfordCars.json", [
-                                 ("2000 AM General Hummer SUV", "cars_{part}/{i:05d}.jpg"),
-                                 ("2012 Acura RL Sedan", "cars_{part}/{i:05d}.jpg"),
-                                 ("2012 Tesla Model S Sedan", "cars_{part}/{i:05d}.jpg"),
-                                 ("2012 smart fortwo Convertible", "cars_{part}/{i:05d}.jpg"),
-                             ])
+    return write_zhou_layout(
+        root,
+        "StanfordCars",
+        "stanford_cars",
+        "",
+        "split_zhou_StanfordCars.json",
+        [
+            ("2000 AM General Hummer SUV", "cars_{part}/{i:05d}.jpg"),
+            ("2012 Acura RL Sedan", "cars_{part}/{i:05d}.jpg"),
+            ("2012 Tesla Model S Sedan", "cars_{part}/{i:05d}.jpg"),
+            ("2012 smart fortwo Convertible", "cars_{part}/{i:05d}.jpg"),
+        ],
+    )
 
 
 def write_oxford_flowers(root):
-    return write_zhou_layout(root, "OxfordFlowers", "oxford_flowers", "jpg",
-                             "split_zhou_OxfordFlowers.json", [
-                                 ("pink primrose", "image_{i:05d}.jpg"),
-                                 ("hard-leaved pocket orchid", "image_{i:05d}.jpg"),
-                                 ("canterbury bells", "image_{i:05d}.jpg"),
-                                 ("sweet pea", "image_{i:05d}.jpg"),
-                             ])
+    return write_zhou_layout(
+        root,
+        "OxfordFlowers",
+        "oxford_flowers",
+        "jpg",
+        "split_zhou_OxfordFlowers.json",
+        [
+            ("pink primrose", "image_{i:05d}.jpg"),
+            ("hard-leaved pocket orchid", "image_{i:05d}.jpg"),
+            ("canterbury bells", "image_{i:05d}.jpg"),
+            ("sweet pea", "image_{i:05d}.jpg"),
+        ],
+    )
 
 
 def write_food101(root):
-    return write_zhou_layout(root, "Food101", "food-101", "images", "split_zhou_Food101.json", [
-        ("apple_pie", "apple_pie/{i}.jpg"),
-        ("baby_back_ribs", "baby_back_ribs/{i}.jpg"),
-        ("baklava", "baklava/{i}.jpg"),
-        ("beef_carpaccio", "beef_carpaccio/{i}.jpg"),
-    ])
+    return write_zhou_layout(
+        root,
+        "Food101",
+        "food-101",
+        "images",
+        "split_zhou_Food101.json",
+        [
+            ("apple_pie", "apple_pie/{i}.jpg"),
+            ("baby_back_ribs", "baby_back_ribs/{i}.jpg"),
+            ("baklava", "baklava/{i}.jpg"),
+            ("beef_carpaccio", "beef_carpaccio/{i}.jpg"),
+        ],
+    )
 
 
 def write_sun397(root):
-    return write_zhou_layout(root, "SUN397", "sun397", "SUN397", "split_zhou_SUN397.json", [
-        ("abbey", "a/abbey/sun_{i:06d}.jpg"),
-        ("airplane_cabin", "a/airplane_cabin/sun_{i:06d}.jpg"),
-        ("indoor apse", "a/apse/indoor/sun_{i:06d}.jpg"),
-        ("shop bakery", "b/bakery/shop/sun_{i:06d}.jpg"),
-    ])
+    return write_zhou_layout(
+        root,
+        "SUN397",
+        "sun397",
+        "SUN397",
+        "split_zhou_SUN397.json",
+        [
+            ("abbey", "a/abbey/sun_{i:06d}.jpg"),
+            ("airplane_cabin", "a/airplane_cabin/sun_{i:06d}.jpg"),
+            ("indoor apse", "a/apse/indoor/sun_{i:06d}.jpg"),
+            ("shop bakery", "b/bakery/shop/sun_{i:06d}.jpg"),
+        ],
+    )
 
 
 def write_dtd(root):
-    return write_zhou_layout(root, "DescribableTextures", "dtd", "images",
-                             "split_zhou_DescribableTextures.json", [
-                                 ("banded", "banded/banded_{i:04d}.jpg"),
-                                 ("blotchy", "blotchy/blotchy_{i:04d}.jpg"),
-                                 ("braided", "braided/braided_{i:04d}.jpg"),
-                                 ("bubbly", "bubbly/bubbly_{i:04d}.jpg"),
-                             ])
+    return write_zhou_layout(
+        root,
+        "DescribableTextures",
+        "dtd",
+        "images",
+        "split_zhou_DescribableTextures.json",
+        [
+            ("banded", "banded/banded_{i:04d}.jpg"),
+            ("blotchy", "blotchy/blotchy_{i:04d}.jpg"),
+            ("braided", "braided/braided_{i:04d}.jpg"),
+            ("bubbly", "bubbly/bubbly_{i:04d}.jpg"),
+        ],
+    )
 
 
 def write_eurosat(root):
-    return write_zhou_layout(root, "EuroSAT", "eurosat", "2750", "split_zhou_EuroSAT.json", [
-        ("Annual Crop Land", "AnnualCrop/AnnualCrop_{i}.jpg"),
-        ("Forest", "Forest/Forest_{i}.jpg"),
-        ("Herbaceous Vegetation Land", "HerbaceousVegetation/HerbaceousVegetation_{i}.jpg"),
-        ("Highway or Road", "Highway/Highway_{i}.jpg"),
-    ])
+    return write_zhou_layout(
+        root,
+        "EuroSAT",
+        "eurosat",
+        "2750",
+        "split_zhou_EuroSAT.json",
+        [
+            ("Annual Crop Land", "AnnualCrop/AnnualCrop_{i}.jpg"),
+            ("Forest", "Forest/Forest_{i}.jpg"),
+            ("Herbaceous Vegetation Land", "HerbaceousVegetation/HerbaceousVegetation_{i}.jpg"),
+            ("Highway or Road", "Highway/Highway_{i}.jpg"),
+        ],
+    )
 
 
 def write_ucf101(root):
-    return write_zhou_layout(root, "UCF101", "ucf101", "UCF-101-midframes",
-                             "split_zhou_UCF101.json", [
-                                 ("Apply_Eye_Makeup",
-                                  "Apply_Eye_Makeup/v_ApplyEyeMakeup_g{i:02d}_c01.jpg"),
-                                 ("Apply_Lipstick",
-                                  "Apply_Lipstick/v_ApplyLipstick_g{i:02d}_c01.jpg"),
-                                 ("Archery", "Archery/v_Archery_g{i:02d}_c01.jpg"),
-                                 ("Baby_Crawling", "Baby_Crawling/v_BabyCrawling_g{i:02d}_c01.jpg"),
-                             ])
+    return write_zhou_layout(
+        root,
+        "UCF101",
+        "ucf101",
+        "UCF-101-midframes",
+        "split_zhou_UCF101.json",
+        [
+            ("Apply_Eye_Makeup", "Apply_Eye_Makeup/v_ApplyEyeMakeup_g{i:02d}_c01.jpg"),
+            ("Apply_Lipstick", "Apply_Lipstick/v_ApplyLipstick_g{i:02d}_c01.jpg"),
+            ("Archery", "Archery/v_Archery_g{i:02d}_c01.jpg"),
+            ("Baby_Crawling", "Baby_Crawling/v_BabyCrawling_g{i:02d}_c01.jpg"),
+        ],
+    )
 
 
 FGVC_VARIANTS = ["707-320", "727-200", "A300B4", "Cessna 172"]
@@ -195,14 +260,21 @@ def write_fgvc_aircraft(root):
                 write_jpeg(os.path.join(dataset_dir, "images", f"{image_id:07d}.jpg"))
                 lines.append(f"{image_id:07d} {variant}")
         write_text(os.path.join(dataset_dir, f"images_variant_{split}.txt"), lines)
-    return FakeLayout("FGVCAircraft", dataset_dir, list(FGVC_VARIANTS),
-                      PER_SPLIT["train"] * 4, PER_SPLIT["val"] * 4, PER_SPLIT["test"] * 4,
-                      fewshot=True)
+    return FakeLayout(
+        "FGVCAircraft",
+        dataset_dir,
+        list(FGVC_VARIANTS),
+        PER_SPLIT["train"] * 4,
+        PER_SPLIT["val"] * 4,
+        PER_SPLIT["test"] * 4,
+        fewshot=True,
+    )
 
 
 def write_classnames(dataset_dir):
-    write_text(os.path.join(dataset_dir, "classnames.txt"),
-               [f"{wnid} {name}" for wnid, name in WNIDS])
+    write_text(
+        os.path.join(dataset_dir, "classnames.txt"), [f"{wnid} {name}" for wnid, name in WNIDS]
+    )
 
 
 def write_imagenet(root):
@@ -210,13 +282,12 @@ def write_imagenet(root):
     write_classnames(dataset_dir)
     for index, (wnid, _) in enumerate(WNIDS):
         for image in range(3):
-            write_jpeg(os.path.join(dataset_dir, "images", "train", wnid,
-                                    f"{wnid}_{image}.JPEG"))
-        write_jpeg(os.path.join(dataset_dir, "images", "val", wnid,
-                                f"ILSVRC2012_val_{index + 1:08d}.JPEG"))
+            write_jpeg(os.path.join(dataset_dir, "images", "train", wnid, f"{wnid}_{image}.JPEG"))
+        write_jpeg(
+            os.path.join(dataset_dir, "images", "val", wnid, f"ILSVRC2012_val_{index + 1:08d}.JPEG")
+        )
     # ImageNet's val list doubles as val and test.
-    return FakeLayout("ImageNet", dataset_dir, [name for _, name in WNIDS], 12, 4, 4,
-                      fewshot=True)
+    return FakeLayout("ImageNet", dataset_dir, [name for _, name in WNIDS], 12, 4, 4, fewshot=True)
 
 
 def write_imagenetv2(root):
@@ -224,10 +295,17 @@ def write_imagenetv2(root):
     write_classnames(dataset_dir)
     for label in range(len(WNIDS)):
         for image in range(2):
-            write_jpeg(os.path.join(dataset_dir, "imagenetv2-matched-frequency-format-val",
-                                    str(label), f"{label}{image}abc.jpeg"))
-    return FakeLayout("ImageNetV2", dataset_dir, [name for _, name in WNIDS], 8, None, 8,
-                      fewshot=False)
+            write_jpeg(
+                os.path.join(
+                    dataset_dir,
+                    "imagenetv2-matched-frequency-format-val",
+                    str(label),
+                    f"{label}{image}abc.jpeg",
+                )
+            )
+    return FakeLayout(
+        "ImageNetV2", dataset_dir, [name for _, name in WNIDS], 8, None, 8, fewshot=False
+    )
 
 
 def write_imagenet_sketch(root):
@@ -236,8 +314,9 @@ def write_imagenet_sketch(root):
     for wnid, _ in WNIDS:
         for image in range(2):
             write_jpeg(os.path.join(dataset_dir, "images", wnid, f"sketch_{image}.JPEG"))
-    return FakeLayout("ImageNetSketch", dataset_dir, [name for _, name in WNIDS], 8, None, 8,
-                      fewshot=False)
+    return FakeLayout(
+        "ImageNetSketch", dataset_dir, [name for _, name in WNIDS], 8, None, 8, fewshot=False
+    )
 
 
 def write_subset_variant(root, name, folder, image_subdir, present):

@@ -1,4 +1,5 @@
 """Every registered dataset reads its real on-disk layout, and says clearly what is missing."""
+
 import glob
 import os
 import pickle
@@ -101,8 +102,9 @@ def test_missing_image_folder_error_names_it(tmp_path):
     assert image_dir in str(error.value)
 
 
-@pytest.mark.parametrize("name", ["ImageNet", "ImageNetV2", "ImageNetSketch", "ImageNetA",
-                                  "ImageNetR"])
+@pytest.mark.parametrize(
+    "name", ["ImageNet", "ImageNetV2", "ImageNetSketch", "ImageNetA", "ImageNetR"]
+)
 def test_missing_classnames_file_error_names_it(tmp_path, name):
     expected = FAKE_LAYOUTS[name](str(tmp_path))
     os.remove(os.path.join(expected.dataset_dir, "classnames.txt"))
@@ -156,8 +158,9 @@ def test_imagenet_fewshot_caches_training_images_only(tmp_path):
     assert len(dataset.train_x) == 2 * len(expected.classnames)
     assert len(dataset.test) == expected.num_test
     assert dataset.val is dataset.test
-    with open(os.path.join(expected.dataset_dir, "split_fewshot", "shot_2-seed_3.pkl"),
-              "rb") as file:
+    with open(
+        os.path.join(expected.dataset_dir, "split_fewshot", "shot_2-seed_3.pkl"), "rb"
+    ) as file:
         assert set(pickle.load(file)) == {"train"}
 
 

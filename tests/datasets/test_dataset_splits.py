@@ -1,4 +1,5 @@
 """CoOp split files, few-shot caches and the base/new class split (datasets/splits.py)."""
+
 import json
 import os
 import random
@@ -50,7 +51,8 @@ def test_save_then_read_split_round_trips_relative_paths(tmp_path):
     read = read_split(split_path, str(tmp_path))
     for written, loaded in zip((train, val, test), read):
         assert [(i.impath, i.label, i.classname) for i in loaded] == [
-            (i.impath, i.label, i.classname) for i in written]
+            (i.impath, i.label, i.classname) for i in written
+        ]
 
 
 def test_subsample_base_and_new_are_disjoint_halves_relabelled_from_zero(tmp_path):
@@ -62,7 +64,10 @@ def test_subsample_base_and_new_are_disjoint_halves_relabelled_from_zero(tmp_pat
 
     # 5 classes: base gets ceil(5/2) = 3.
     assert [(i.label, i.classname) for i in base_train] == [
-        (0, "class0"), (1, "class1"), (2, "class2")]
+        (0, "class0"),
+        (1, "class1"),
+        (2, "class2"),
+    ]
     assert [(i.label, i.classname) for i in new_train] == [(0, "class3"), (1, "class4")]
     assert [i.classname for i in base_test] == ["class2", "class1", "class0"]
     assert not set(impaths(base_test)) & set(impaths(new_test))
@@ -116,7 +121,9 @@ def test_fewshot_uses_the_seed_in_the_cache_name(tmp_path):
     build(tmp_path, "OxfordPets", num_shots=1, seed=1)
     build(tmp_path, "OxfordPets", num_shots=1, seed=2)
     assert sorted(os.listdir(os.path.join(expected.dataset_dir, "split_fewshot"))) == [
-        "shot_1-seed_1.pkl", "shot_1-seed_2.pkl"]
+        "shot_1-seed_1.pkl",
+        "shot_1-seed_2.pkl",
+    ]
 
 
 def test_fewshot_beyond_class_size_is_refused_naming_classes_and_the_fix(tmp_path):

@@ -1,4 +1,5 @@
 """The toy data writer (tools/make_toy_data.py) produces a Caltech101 that the reader loads."""
+
 import filecmp
 import os
 
@@ -48,12 +49,15 @@ def test_toy_classes_are_separable_by_a_nearest_centroid_classifier(toy):
         saturated = pixels.max(axis=1) - pixels.min(axis=1) > 0.25
         return pixels[saturated].mean(axis=0)
 
-    centroids = np.stack([
-        np.mean([features(item) for item in dataset.train_x if item.label == label], axis=0)
-        for label in range(dataset.num_classes)
-    ])
-    predictions = [int(np.argmin(((centroids - features(item)) ** 2).sum(axis=1)))
-                   for item in dataset.test]
+    centroids = np.stack(
+        [
+            np.mean([features(item) for item in dataset.train_x if item.label == label], axis=0)
+            for label in range(dataset.num_classes)
+        ]
+    )
+    predictions = [
+        int(np.argmin(((centroids - features(item)) ** 2).sum(axis=1))) for item in dataset.test
+    ]
     assert predictions == [item.label for item in dataset.test]
 
 
@@ -65,10 +69,16 @@ def test_toy_data_is_deterministic_for_a_seed(tmp_path):
 
     relpath = os.path.join("101_ObjectCategories", first.classnames[0], "image_0001.jpg")
     assert filecmp.cmp(first.split_path, second.split_path, shallow=False)
-    assert filecmp.cmp(os.path.join(first.dataset_dir, relpath),
-                       os.path.join(second.dataset_dir, relpath), shallow=False)
-    assert not filecmp.cmp(os.path.join(first.dataset_dir, relpath),
-                           os.path.join(other.dataset_dir, relpath), shallow=False)
+    assert filecmp.cmp(
+        os.path.join(first.dataset_dir, relpath),
+        os.path.join(second.dataset_dir, relpath),
+        shallow=False,
+    )
+    assert not filecmp.cmp(
+        os.path.join(first.dataset_dir, relpath),
+        os.path.join(other.dataset_dir, relpath),
+        shallow=False,
+    )
 
 
 def test_toy_data_refuses_an_odd_number_of_classes(tmp_path):

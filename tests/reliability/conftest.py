@@ -1,4 +1,5 @@
-"""Fixtures of the reliability tests: the toy data (shared or a private copy) and train.py in-process."""
+"""Reliability test fixtures: the toy data (shared or a private copy) and train.py in-process."""
+
 import os
 import shutil
 from types import SimpleNamespace
@@ -44,6 +45,7 @@ def run_train(capsys):
 
     Returns (exit status, stdout, stderr); the stdout tee train.py installs is undone.
     """
+
     def run(argv):
         status, out = train_quietly(argv)
         captured = capsys.readouterr()

@@ -1,5 +1,6 @@
 """Checkpoints, result.json and few-shot caches are written whole or not at all: a crash or a kill
 mid-write leaves the previous file and the `checkpoint` pointer intact."""
+
 import json
 import os
 import pickle
@@ -14,8 +15,8 @@ import torch
 from dassl.utils import load_checkpoint, resume_from_checkpoint, save_checkpoint
 
 from datasets.splits import SplitFileError, read_fewshot_cache, write_pickle_atomic
+from run.result_file import write_result_file
 from tests.reliability.train_args import REPO_ROOT
-from trainers.result_file import write_result_file
 
 
 class Killed(BaseException):
@@ -26,16 +27,22 @@ def half_written():
     def write(obj, file, *args, **kwargs):
         file.write(b"partial" if "b" in getattr(file, "mode", "b") else "partial")
         raise Killed()
+
     return write
 
 
 def state(epoch):
-    return {"state_dict": {"ctx": torch.full((4, 8), float(epoch))}, "epoch": epoch,
-            "optimizer": None, "scheduler": None}
+    return {
+        "state_dict": {"ctx": torch.full((4, 8), float(epoch))},
+        "epoch": epoch,
+        "optimizer": None,
+        "scheduler": None,
+    }
 
 
-def test_interrupted_checkpoint_write_keeps_the_previous_checkpoint_and_pointer(tmp_path,
-                                                                                monkeypatch):
+def test_interrupted_checkpoint_write_keeps_the_previous_checkpoint_and_pointer(
+    tmp_path, monkeypatch
+):
     save_checkpoint(state(1), str(tmp_path))
     monkeypatch.setattr(torch, "save", half_written())
     with pytest.raises(Killed):
@@ -65,8 +72,11 @@ KILLED_WRITER = textwrap.dedent("""
 def test_sigkill_during_checkpoint_writes_never_leaves_a_pointer_to_a_broken_file(tmp_path):
     for attempt, delay in enumerate((0.05, 0.2, 0.45)):
         save_dir = tmp_path / f"attempt{attempt}"
-        process = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(save_dir)],
-                                   cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-c", KILLED_WRITER, str(save_dir)],
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         while not (save_dir / "checkpoint").exists() and process.poll() is None:
             time.sleep(0.005)
         time.sleep(delay)

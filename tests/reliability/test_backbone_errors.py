@@ -1,26 +1,31 @@
 """A backbone that is not CLIP, CLIP weights that cannot be downloaded, and an INPUT.SIZE that does
 not fit the backbone end in one message that says what to do."""
+
 import os
 import urllib.error
 import urllib.request
 
+from prompting import clip_loading
 from tests.reliability.train_args import toy_argv
-from trainers import clip_loading
 
 
 def test_a_name_that_is_neither_clip_nor_a_file_is_refused_before_anything_is_built(
-        toy, tmp_path, run_train):
+    toy, tmp_path, run_train
+):
     output_dir = tmp_path / "run"
     result = run_train(toy_argv(toy, output_dir, "MODEL.BACKBONE.NAME", "ViT-B/61"))
     assert result.status == 2
-    assert ('Error: MODEL.BACKBONE.NAME "ViT-B/61" is neither a CLIP model name nor an existing '
-            'file. Did you mean "ViT-B/16"?') in result.err
+    assert (
+        'Error: MODEL.BACKBONE.NAME "ViT-B/61" is neither a CLIP model name nor an existing '
+        'file. Did you mean "ViT-B/16"?'
+    ) in result.err
     assert "'ViT-L/14'" in result.err  # the valid names are listed
     assert not os.path.exists(output_dir)
 
 
-def test_clip_that_cannot_be_downloaded_says_where_to_put_the_file(toy, tmp_path, run_train,
-                                                                   monkeypatch):
+def test_clip_that_cannot_be_downloaded_says_where_to_put_the_file(
+    toy, tmp_path, run_train, monkeypatch
+):
     cache_dir = tmp_path / "clip_cache"
     monkeypatch.setattr(clip_loading, "CLIP_CACHE_DIR", str(cache_dir))
     requested = []
@@ -30,8 +35,11 @@ def test_clip_that_cannot_be_downloaded_says_where_to_put_the_file(toy, tmp_path
         raise urllib.error.URLError("network is unreachable")
 
     monkeypatch.setattr(urllib.request, "urlopen", offline)
-    result = run_train(toy_argv(toy, tmp_path / "run", "MODEL.BACKBONE.NAME", "ViT-B/16",
-                                "INPUT.SIZE", "(224, 224)"))
+    result = run_train(
+        toy_argv(
+            toy, tmp_path / "run", "MODEL.BACKBONE.NAME", "ViT-B/16", "INPUT.SIZE", "(224, 224)"
+        )
+    )
     assert result.status == 2
     assert len(requested) == 1 and requested[0].endswith("/ViT-B-16.pt")
     assert 'Error: Could not download CLIP "ViT-B/16"' in result.err
@@ -50,5 +58,7 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(toy, tmp_path, run_train):
 def test_input_size_that_does_not_match_clip_names_the_value_to_set(toy, tmp_path, run_train):
     result = run_train(toy_argv(toy, tmp_path / "run", "INPUT.SIZE", "(224, 224)"))
     assert result.status == 2
-    assert ("Error: INPUT.SIZE (224, 224) does not match the CLIP backbone's resolution 32: "
-            'set INPUT.SIZE "(32, 32)".') in result.err
+    assert (
+        "Error: INPUT.SIZE (224, 224) does not match the CLIP backbone's resolution 32: "
+        'set INPUT.SIZE "(32, 32)".'
+    ) in result.err

@@ -1,14 +1,15 @@
 """Mistyped config keys and wrong value types, in a YAML file or on the command line, are refused
 with the key, where it came from, the closest valid key and the expected type."""
+
 import glob
 import os
 
 import pytest
 
+from run.config import project_cfg_default
+from run.config_merge import closest_keys, merge_config_file, merge_options
+from run.user_errors import ConfigError
 from tests.reliability.train_args import REPO_ROOT, toy_argv
-from trainers.config import project_cfg_default
-from trainers.config_merge import closest_keys, merge_config_file, merge_options
-from user_errors import ConfigError
 
 
 def write(path, text):
@@ -16,21 +17,27 @@ def write(path, text):
     return str(path)
 
 
-def test_unknown_key_in_a_yaml_file_names_the_key_the_file_and_the_closest_key(toy, tmp_path,
-                                                                                run_train):
+def test_unknown_key_in_a_yaml_file_names_the_key_the_file_and_the_closest_key(
+    toy, tmp_path, run_train
+):
     config = write(tmp_path / "mine.yaml", "OPTIM:\n  NAME: sgd\n  MAX_EPOCHS: 5\n")
     output_dir = tmp_path / "run"
     result = run_train(toy_argv(toy, output_dir, flags=["--config-file", config]))
     assert result.status == 2
-    assert (f'Unknown config key "OPTIM.MAX_EPOCHS" in config file "{config}". '
-            'Did you mean "OPTIM.MAX_EPOCH"?') in result.err
+    assert (
+        f'Unknown config key "OPTIM.MAX_EPOCHS" in config file "{config}". '
+        'Did you mean "OPTIM.MAX_EPOCH"?'
+    ) in result.err
     assert not os.path.exists(output_dir)  # refused before anything was built
 
 
 def test_unknown_key_on_the_command_line_names_the_closest_key():
     cfg = project_cfg_default()
-    with pytest.raises(ConfigError, match=r'"TRAINER.SEP.N_CTX" on the command line\. Did you mean '
-                                          r'"TRAINER.SEP.N_CTX_TEXT"'):
+    with pytest.raises(
+        ConfigError,
+        match=r'"TRAINER.SEP.N_CTX" on the command line\. Did you mean '
+        r'"TRAINER.SEP.N_CTX_TEXT"',
+    ):
         merge_options(cfg, ["TRAINER.SEP.N_CTX", "4"])
 
 
@@ -47,8 +54,7 @@ def test_a_mistyped_section_suggests_the_section():
 def test_command_line_type_mismatch_says_expected_and_got(toy, tmp_path, run_train):
     result = run_train(toy_argv(toy, tmp_path / "run", "OPTIM.MAX_EPOCH", "ten"))
     assert result.status == 2
-    assert ('"OPTIM.MAX_EPOCH" on the command line: expected int, got str (\'ten\')'
-            in result.err)
+    assert '"OPTIM.MAX_EPOCH" on the command line: expected int, got str (\'ten\')' in result.err
 
 
 def test_int_for_a_float_key_suggests_writing_a_float():
@@ -58,8 +64,11 @@ def test_int_for_a_float_key_suggests_writing_a_float():
 
 def test_yaml_type_mismatch_names_the_file(tmp_path):
     config = write(tmp_path / "bad_type.yaml", "DATALOADER:\n  TRAIN_X:\n    BATCH_SIZE: [1, 2]\n")
-    with pytest.raises(ConfigError, match=r'"DATALOADER.TRAIN_X.BATCH_SIZE" in config file '
-                                          r'".*bad_type.yaml": expected int, got list'):
+    with pytest.raises(
+        ConfigError,
+        match=r'"DATALOADER.TRAIN_X.BATCH_SIZE" in config file '
+        r'".*bad_type.yaml": expected int, got list',
+    ):
         merge_config_file(project_cfg_default(), config)
 
 
@@ -67,7 +76,9 @@ def test_a_section_given_a_value_and_a_value_given_a_section_are_refused(tmp_pat
     with pytest.raises(ConfigError, match=r'"OPTIM" in config file .* is a section, not a value'):
         merge_config_file(project_cfg_default(), write(tmp_path / "a.yaml", "OPTIM: 5\n"))
     with pytest.raises(ConfigError, match=r'"OPTIM.LR" in config file .* is a single value'):
-        merge_config_file(project_cfg_default(), write(tmp_path / "b.yaml", "OPTIM:\n  LR:\n    X: 1\n"))
+        merge_config_file(
+            project_cfg_default(), write(tmp_path / "b.yaml", "OPTIM:\n  LR:\n    X: 1\n")
+        )
     with pytest.raises(ConfigError, match=r'"OPTIM" on the command line is a section'):
         merge_options(project_cfg_default(), ["OPTIM", "5"])
 
@@ -94,8 +105,19 @@ def test_valid_files_and_options_are_merged_as_yacs_would():
     cfg = project_cfg_default()
     for path in glob.glob(os.path.join(REPO_ROOT, "configs", "**", "*.yaml"), recursive=True):
         merge_config_file(cfg, path)  # every shipped config passes the checks
-    merge_options(cfg, ["OPTIM.LR", "0.5", "INPUT.SIZE", "(32, 32)", "OPTIM.MAX_EPOCH", "7",
-                        "DATASET.SOURCE_DOMAINS", "['a', 'b']"])
+    merge_options(
+        cfg,
+        [
+            "OPTIM.LR",
+            "0.5",
+            "INPUT.SIZE",
+            "(32, 32)",
+            "OPTIM.MAX_EPOCH",
+            "7",
+            "DATASET.SOURCE_DOMAINS",
+            "['a', 'b']",
+        ],
+    )
     assert (cfg.OPTIM.LR, cfg.INPUT.SIZE, cfg.OPTIM.MAX_EPOCH) == (0.5, (32, 32), 7)
     assert cfg.DATASET.SOURCE_DOMAINS == ("a", "b")
 
@@ -110,8 +132,14 @@ def test_unknown_corrupt_image_policy_is_refused_before_anything_is_built(toy, t
 
 def test_invalid_choices_checked_at_build_time_are_short_messages_too(toy, tmp_path, run_train):
     result = run_train(toy_argv(toy, tmp_path / "prec", "TRAINER.COOP.PREC", "fp8"))
-    assert (result.status, result.err) == (2, "Error: PREC \"fp8\" is not one of ('fp16', 'fp32', 'amp')\n")
-    result = run_train(toy_argv(toy, tmp_path / "sub", "DATASET.SUBSAMPLE_CLASSES", "old",
-                                flags=["--no-train"]))
+    assert (result.status, result.err) == (
+        2,
+        "Error: PREC \"fp8\" is not one of ('fp16', 'fp32', 'amp')\n",
+    )
+    result = run_train(
+        toy_argv(toy, tmp_path / "sub", "DATASET.SUBSAMPLE_CLASSES", "old", flags=["--no-train"])
+    )
     assert result.status == 2
-    assert "DATASET.SUBSAMPLE_CLASSES must be one of ('all', 'base', 'new'), got 'old'" in result.err
+    assert (
+        "DATASET.SUBSAMPLE_CLASSES must be one of ('all', 'base', 'new'), got 'old'" in result.err
+    )

@@ -1,5 +1,6 @@
 """DATALOADER.CORRUPT_IMAGE_POLICY: "fail" names the unreadable file and the fix, "skip" replaces
 it by the next readable item with a counted warning."""
+
 import json
 import os
 import shutil
@@ -10,8 +11,8 @@ import pytest
 from dassl.data.datasets import Datum
 
 from datasets.robust_reading import CorruptImageError, RobustDatasetWrapper
+from run.config import project_cfg_default
 from tests.reliability.train_args import REPO_ROOT, toy_argv
-from trainers.config import project_cfg_default
 
 
 def toy_images(toy, count):
@@ -34,7 +35,9 @@ def damage(path, how):
 def make_wrapper(paths, policy):
     cfg = project_cfg_default()
     cfg.DATALOADER.CORRUPT_IMAGE_POLICY = policy
-    items = [Datum(impath=path, label=index, classname=f"c{index}") for index, path in enumerate(paths)]
+    items = [
+        Datum(impath=path, label=index, classname=f"c{index}") for index, path in enumerate(paths)
+    ]
     return RobustDatasetWrapper(cfg, items, transform=None)
 
 
@@ -58,7 +61,9 @@ def test_skip_policy_replaces_the_item_by_the_next_readable_and_counts(toy, tmp_
     item = wrapper[1]
     assert (item["label"], item["index"], item["impath"]) == (3, 3, paths[3])
     assert sorted(wrapper.unreadable) == [1, 2]
-    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Warning:")]
+    warnings = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("Warning:")
+    ]
     assert len(warnings) == 2
     assert paths[1] in warnings[0] and warnings[0].endswith("Unreadable images so far: 1")
     assert paths[2] in warnings[1] and warnings[1].endswith("Unreadable images so far: 2")
@@ -92,8 +97,9 @@ def corrupt_first_test_image(toy_copy):
 
 def test_fail_policy_through_train_py_is_one_error_message(toy_copy, tmp_path, run_train):
     path = corrupt_first_test_image(toy_copy)
-    result = run_train(toy_argv(toy_copy, tmp_path / "run", trainer="ZeroshotCLIP",
-                                flags=["--eval-only"]))
+    result = run_train(
+        toy_argv(toy_copy, tmp_path / "run", trainer="ZeroshotCLIP", flags=["--eval-only"])
+    )
     assert result.status == 2
     assert f'Error: Cannot read image "{path}"' in result.err
 
@@ -101,22 +107,42 @@ def test_fail_policy_through_train_py_is_one_error_message(toy_copy, tmp_path, r
 def test_fail_policy_in_a_loader_worker_still_gives_the_short_message(toy_copy, tmp_path):
     # a subprocess: a failed worker iterator collected in-process waits 5 s for its worker
     path = corrupt_first_test_image(toy_copy)
-    argv = toy_argv(toy_copy, tmp_path / "run", "DATALOADER.NUM_WORKERS", 1,
-                    trainer="ZeroshotCLIP", flags=["--eval-only"])
-    result = subprocess.run([sys.executable, "train.py", *argv], cwd=REPO_ROOT,
-                            capture_output=True, text=True, timeout=120)
+    argv = toy_argv(
+        toy_copy,
+        tmp_path / "run",
+        "DATALOADER.NUM_WORKERS",
+        1,
+        trainer="ZeroshotCLIP",
+        flags=["--eval-only"],
+    )
+    result = subprocess.run(
+        [sys.executable, "train.py", *argv],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
-    error_line = result.stderr[result.stderr.index("Error: "):]
+    error_line = result.stderr[result.stderr.index("Error: ") :]
     assert error_line.startswith(f'Error: Cannot read image "{path}"')
     assert "Original Traceback" not in result.stderr and "worker process" not in result.stderr
 
 
-def test_skip_policy_through_train_py_evaluates_every_item_and_logs_the_skip(toy_copy, tmp_path,
-                                                                            run_train):
+def test_skip_policy_through_train_py_evaluates_every_item_and_logs_the_skip(
+    toy_copy, tmp_path, run_train
+):
     path = corrupt_first_test_image(toy_copy)
     output_dir = tmp_path / "run"
-    result = run_train(toy_argv(toy_copy, output_dir, "DATALOADER.CORRUPT_IMAGE_POLICY", "skip",
-                                trainer="ZeroshotCLIP", flags=["--eval-only"]))
+    result = run_train(
+        toy_argv(
+            toy_copy,
+            output_dir,
+            "DATALOADER.CORRUPT_IMAGE_POLICY",
+            "skip",
+            trainer="ZeroshotCLIP",
+            flags=["--eval-only"],
+        )
+    )
     assert result.status == 0, result.err
     with open(output_dir / "result.json") as f:
         assert json.load(f)["total"] == 12  # the base half of the 24 test images

@@ -1,4 +1,5 @@
 """Dataset problems reach the user as one message naming the path and the fix."""
+
 import json
 import os
 
@@ -38,24 +39,42 @@ def test_split_listing_missing_images_counts_and_names_them(toy_copy, tmp_path, 
     result = run_train(toy_argv(toy_copy, tmp_path / "run", flags=["--no-train"]))
     assert result.status == 2
     total = sum(len(items) for items in split.values())
-    assert f"Caltech101: 2 of {total} images listed in {toy_copy.split_path} do not exist" in result.err
+    assert (
+        f"Caltech101: 2 of {total} images listed in {toy_copy.split_path} do not exist"
+        in result.err
+    )
     for relpath in gone:
         assert os.path.join(toy_copy.image_dir, relpath) in result.err
 
 
 def test_more_shots_than_a_class_has_is_an_error_naming_the_classes(toy_copy, tmp_path, run_train):
-    result = run_train(toy_argv(toy_copy, tmp_path / "run", "DATASET.NUM_SHOTS", 50,
-                                flags=["--no-train"]))
+    result = run_train(
+        toy_argv(toy_copy, tmp_path / "run", "DATASET.NUM_SHOTS", 50, flags=["--no-train"])
+    )
     assert result.status == 2
     assert "DATASET.NUM_SHOTS 50, but 6 classes have fewer training images" in result.err
     assert "red_circle (6)" in result.err and "FEWER_SHOTS_POLICY warn" in result.err
 
 
-def test_more_shots_than_a_class_has_is_a_warning_line_with_the_warn_policy(toy_copy, tmp_path, run_train):
-    result = run_train(toy_argv(toy_copy, tmp_path / "run", "DATASET.NUM_SHOTS", 50,
-                                "DATASET.FEWER_SHOTS_POLICY", "warn", flags=["--no-train"]))
+def test_more_shots_than_a_class_has_is_a_warning_line_with_the_warn_policy(
+    toy_copy, tmp_path, run_train
+):
+    result = run_train(
+        toy_argv(
+            toy_copy,
+            tmp_path / "run",
+            "DATASET.NUM_SHOTS",
+            50,
+            "DATASET.FEWER_SHOTS_POLICY",
+            "warn",
+            flags=["--no-train"],
+        )
+    )
     assert result.status == 0
-    warnings = [line for line in result.out.splitlines()
-                if line.startswith("Warning: 6 classes have fewer than 50 training images")]
+    warnings = [
+        line
+        for line in result.out.splitlines()
+        if line.startswith("Warning: 6 classes have fewer than 50 training images")
+    ]
     assert len(warnings) == 1
     assert "red_circle (6)" in warnings[0]

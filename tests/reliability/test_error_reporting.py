@@ -1,4 +1,5 @@
-"""train.py reports a UserError as one "Error: ..." message with exit status 2; bugs keep tracebacks."""
+"""train.py reports a UserError as one "Error: ..." message, exit status 2; bugs keep tracebacks."""
+
 import os
 import subprocess
 import sys
@@ -6,19 +7,29 @@ import sys
 import pytest
 
 import train
+from run.user_errors import ConfigError, UserError, short_message
 from tests.reliability.train_args import REPO_ROOT, toy_argv
-from user_errors import ConfigError, UserError, short_message
 
 
 def test_user_error_is_one_error_line_on_stderr_with_status_2_and_no_traceback(toy, tmp_path):
     result = subprocess.run(
-        [sys.executable, "train.py", *toy_argv(toy, tmp_path / "run", trainer="CoOp"), "OPTIM.LRR", "0.1"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "train.py",
+            *toy_argv(toy, tmp_path / "run", trainer="CoOp"),
+            "OPTIM.LRR",
+            "0.1",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
-    assert error_lines == ['Error: Unknown config key "OPTIM.LRR" on the command line. '
-                           'Did you mean "OPTIM.LR"?']
+    assert error_lines == [
+        'Error: Unknown config key "OPTIM.LRR" on the command line. Did you mean "OPTIM.LR"?'
+    ]
     assert "Traceback" not in result.stderr
 
 

@@ -3,6 +3,7 @@
 hypothesis is not installed, so each input kind is mutated by a seeded random generator a fixed
 number of times; every mutation kind is visited in turn, so each one is covered.
 """
+
 import copy
 import json
 import os
@@ -15,9 +16,9 @@ from yacs.config import CfgNode
 
 import train
 from datasets.splits import SplitFileError, read_split
+from run.config import project_cfg_default, setup_cfg
+from run.user_errors import ConfigError
 from tests.reliability.train_args import REPO_ROOT, toy_argv
-from trainers.config import project_cfg_default, setup_cfg
-from user_errors import ConfigError
 
 CASES = 90
 NOT_A_LIST = [{"a": 1}, "train", 3, None, 1.5]
@@ -64,10 +65,16 @@ def empty_list(rng, split):
 def entry_of_wrong_shape(rng, split):
     key, index = random_entry_position(rng, split)
     path, label, classname = split[key][index]
-    split[key][index] = rng.choice([
-        {"path": path, "label": label}, path, [path, label], [path, label, classname, "extra"],
-        [[path, label, classname]], [],
-    ])
+    split[key][index] = rng.choice(
+        [
+            {"path": path, "label": label},
+            path,
+            [path, label],
+            [path, label, classname, "extra"],
+            [[path, label, classname]],
+            [],
+        ]
+    )
     return split
 
 
@@ -95,9 +102,19 @@ def wrong_nesting(rng, split):
     return split
 
 
-SPLIT_MUTATIONS = [truncated_text, garbage_bytes, wrong_top_level, missing_list,
-                   list_of_wrong_type, empty_list, entry_of_wrong_shape, wrong_path,
-                   label_not_an_int, wrong_class_name, wrong_nesting]
+SPLIT_MUTATIONS = [
+    truncated_text,
+    garbage_bytes,
+    wrong_top_level,
+    missing_list,
+    list_of_wrong_type,
+    empty_list,
+    entry_of_wrong_shape,
+    wrong_path,
+    label_not_an_int,
+    wrong_class_name,
+    wrong_nesting,
+]
 
 
 def write_split(path, content):
@@ -126,7 +143,9 @@ def test_malformed_split_files_always_raise_split_file_error(toy, tmp_path):
         write_split(path, mutation(rng, copy.deepcopy(original)))
         with pytest.raises(SplitFileError) as error:
             read_split(str(path), toy.image_dir, "Caltech101")
-        assert f"Caltech101: {path} is not a valid split file" in str(error.value), mutation.__name__
+        assert f"Caltech101: {path} is not a valid split file" in str(error.value), (
+            mutation.__name__
+        )
         seen.add(mutation.__name__)
     assert len(seen) == len(SPLIT_MUTATIONS)
 
@@ -137,15 +156,24 @@ def test_malformed_split_file_through_train_py_is_one_error_line(toy_copy, tmp_p
     write_split(pathlib.Path(toy_copy.split_path), split)
     result = run_train(toy_argv(toy_copy, tmp_path / "run", flags=["--no-train"]))
     assert result.status == 2
-    assert 'is not a valid split file: "val"[2]: the label \'2\' is not an integer >= 0' in result.err
+    assert (
+        'is not a valid split file: "val"[2]: the label \'2\' is not an integer >= 0' in result.err
+    )
 
 
 # ---- config files -----------------------------------------------------------------------------
 
 TRAINER_CONFIG = os.path.join(REPO_ROOT, "configs", "trainers", "CoOp", "vit_b16_ep50_ctxv1.yaml")
-BROKEN_YAML = ["OPTIM:\n  LR: [0.1\n", "OPTIM:\n\tLR: 0.1\n", "OPTIM: LR: 0.1\n",
-               "OPTIM:\n  LR: 0.1\n MAX_EPOCH: 2\n", "INPUT: {SIZE: (1, 2)\n", "'OPTIM:\n",
-               "OPTIM:\n  - LR\n  MAX_EPOCH: 1\n", "@OPTIM: 1\n"]
+BROKEN_YAML = [
+    "OPTIM:\n  LR: [0.1\n",
+    "OPTIM:\n\tLR: 0.1\n",
+    "OPTIM: LR: 0.1\n",
+    "OPTIM:\n  LR: 0.1\n MAX_EPOCH: 2\n",
+    "INPUT: {SIZE: (1, 2)\n",
+    "'OPTIM:\n",
+    "OPTIM:\n  - LR\n  MAX_EPOCH: 1\n",
+    "@OPTIM: 1\n",
+]
 
 
 def leaf_paths(mapping, prefix=()):
@@ -174,9 +202,9 @@ def mistyped(rng, name, valid_names):
         if edit == "insert":
             candidate = name[:position] + letter + name[position:]
         elif edit == "delete":
-            candidate = name[:position] + name[position + 1:]
+            candidate = name[:position] + name[position + 1 :]
         else:
-            candidate = name[:position] + letter + name[position + 1:]
+            candidate = name[:position] + letter + name[position + 1 :]
         if candidate and candidate not in valid_names:
             return candidate
 
@@ -194,13 +222,19 @@ def unknown_key(rng, mapping):
 
 
 def unknown_section(rng, mapping):
-    mapping[mistyped(rng, rng.choice(sorted(mapping)), set(project_cfg_default().keys()))] = {"X": 1}
+    mapping[mistyped(rng, rng.choice(sorted(mapping)), set(project_cfg_default().keys()))] = {
+        "X": 1
+    }
     return yaml.safe_dump(mapping)
 
 
 WRONG_VALUES = {
-    str: [[1, 2], 3, 1.5], int: ["many", 1.5, [1]], float: ["fast", [0.1], True],
-    bool: ["maybe", 2], tuple: ["wide", 7], list: ["wide", 7],
+    str: [[1, 2], 3, 1.5],
+    int: ["many", 1.5, [1]],
+    float: ["fast", [0.1], True],
+    bool: ["maybe", 2],
+    tuple: ["wide", 7],
+    list: ["wide", 7],
 }
 
 
@@ -235,8 +269,15 @@ def unsupported_value(rng, mapping):
     return yaml.safe_dump(mapping).replace(f"{path[-1]}:", f"{path[-1]}: 2020-01-01 #", 1)
 
 
-CONFIG_MUTATIONS = [broken_syntax, unknown_key, unknown_section, wrong_type, wrong_structure,
-                    non_string_key, unsupported_value]
+CONFIG_MUTATIONS = [
+    broken_syntax,
+    unknown_key,
+    unknown_section,
+    wrong_type,
+    wrong_structure,
+    non_string_key,
+    unsupported_value,
+]
 
 
 def load_valid_config():

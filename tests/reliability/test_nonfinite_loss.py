@@ -1,15 +1,17 @@
 """A NaN or infinite loss stops training with the step and the likely cause, as one message."""
+
 import os
 
 import pytest
 
+from prompting.prompted_clip import PromptedCLIP
 from tests.reliability.train_args import toy_argv
-from trainers.prompted_clip import PromptedCLIP
 
 
 @pytest.mark.parametrize("bad_value", [float("nan"), float("inf")])
-def test_non_finite_loss_stops_training_naming_the_step_and_the_cause(toy, tmp_path, run_train,
-                                                                      monkeypatch, bad_value):
+def test_non_finite_loss_stops_training_naming_the_step_and_the_cause(
+    toy, tmp_path, run_train, monkeypatch, bad_value
+):
     original = PromptedCLIP.training_loss
     steps = []
 

@@ -1,5 +1,6 @@
 """A train.py run killed (SIGKILL) mid-training and started again with the same command resumes
 from its last epoch and ends exactly where an uninterrupted run ends."""
+
 import glob
 import json
 import os
@@ -24,15 +25,20 @@ def command(toy, output_dir):
 
 
 def run_to_the_end(toy, output_dir):
-    result = subprocess.run(command(toy, output_dir), cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        command(toy, output_dir), cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
 
 def kill_after_first_checkpoint(toy, output_dir):
     pointer = os.path.join(output_dir, "prompt_learner", "checkpoint")
-    process = subprocess.Popen(command(toy, output_dir), cwd=REPO_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command(toy, output_dir),
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 300
     while not os.path.exists(pointer) and process.poll() is None and time.time() < deadline:
         time.sleep(0.005)
@@ -45,8 +51,11 @@ def final_state(output_dir):
     with open(os.path.join(output_dir, "result.json")) as f:
         record = json.load(f)
     del record["config_digest"]  # it hashes OUTPUT_DIR too
-    checkpoint = torch.load(os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{EPOCHS}"),
-                            map_location="cpu", weights_only=True)
+    checkpoint = torch.load(
+        os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{EPOCHS}"),
+        map_location="cpu",
+        weights_only=True,
+    )
     return record, checkpoint["state_dict"]
 
 
@@ -76,4 +85,7 @@ def test_killed_run_resumed_with_the_same_command_matches_an_uninterrupted_run(t
 
     # nothing left behind: one log, Dassl's final checkpoint only
     assert glob.glob(str(interrupted / "log.txt*")) == [str(interrupted / "log.txt")]
-    assert sorted(os.listdir(interrupted / "prompt_learner")) == ["checkpoint", f"model.pth.tar-{EPOCHS}"]
+    assert sorted(os.listdir(interrupted / "prompt_learner")) == [
+        "checkpoint",
+        f"model.pth.tar-{EPOCHS}",
+    ]

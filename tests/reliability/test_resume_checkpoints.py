@@ -1,18 +1,20 @@
 """TRAIN.RESUME_CHECKPOINT: a checkpoint after every epoch, only the latest of them kept, and no
 file deleted that this run did not write for resuming."""
+
 import os
 
 from dassl.engine import build_trainer
 
 import train
+from run.config import setup_cfg
+from run.resume_checkpoints import RESUME_ONLY_LIST
 from tests.reliability.train_args import toy_argv
-from trainers.config import setup_cfg
-from trainers.resume_checkpoints import RESUME_ONLY_LIST
 
 
 def build(toy, output_dir, *options, epochs):
-    cfg = setup_cfg(train.parse_args(toy_argv(toy, output_dir, "TEST.NO_TEST", True, *options,
-                                              epochs=epochs)))
+    cfg = setup_cfg(
+        train.parse_args(toy_argv(toy, output_dir, "TEST.NO_TEST", True, *options, epochs=epochs))
+    )
     return build_trainer(cfg)
 
 
@@ -49,8 +51,9 @@ def test_only_the_latest_epoch_checkpoint_is_kept_and_none_after_the_last_epoch(
 
 
 def test_checkpoints_that_checkpoint_freq_asks_for_are_kept(toy, tmp_path):
-    listings = files_after_each_epoch(build(toy, tmp_path / "run", "TRAIN.CHECKPOINT_FREQ", 2,
-                                            epochs=5))
+    listings = files_after_each_epoch(
+        build(toy, tmp_path / "run", "TRAIN.CHECKPOINT_FREQ", 2, epochs=5)
+    )
     assert listings[2] == ["checkpoint", "model.pth.tar-2", "model.pth.tar-3", RESUME_ONLY_LIST]
     assert listings[-1] == ["checkpoint", "model.pth.tar-2", "model.pth.tar-4", "model.pth.tar-5"]
 
@@ -69,8 +72,9 @@ def test_files_this_run_did_not_write_for_resuming_are_never_deleted(toy, tmp_pa
 
 
 def test_without_resume_checkpoint_only_dassls_own_checkpoints_are_written(toy, tmp_path):
-    listings = files_after_each_epoch(build(toy, tmp_path / "run", "TRAIN.RESUME_CHECKPOINT", False,
-                                            epochs=3))
+    listings = files_after_each_epoch(
+        build(toy, tmp_path / "run", "TRAIN.RESUME_CHECKPOINT", False, epochs=3)
+    )
     assert listings == [[], [], ["checkpoint", "model.pth.tar-3"]]
 
 
@@ -82,5 +86,8 @@ def test_run_killed_while_writing_its_first_checkpoint_starts_again_from_scratch
     trainer = build(toy, tmp_path / "run", epochs=2)
     trainer.train()
     assert trainer.start_epoch == 0
-    assert sorted(os.listdir(model_dir)) == [".tmp-abc-model.pth.tar-1", "checkpoint",
-                                             "model.pth.tar-2"]
+    assert sorted(os.listdir(model_dir)) == [
+        ".tmp-abc-model.pth.tar-1",
+        "checkpoint",
+        "model.pth.tar-2",
+    ]

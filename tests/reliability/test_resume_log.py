@@ -1,4 +1,5 @@
 """A run started again in its folder continues log.txt, where the log parsers look."""
+
 import os
 import sys
 

@@ -1,4 +1,5 @@
 """The method scripts resume a half-finished run in its folder and never touch a finished one."""
+
 import glob
 import json
 import os
@@ -15,11 +16,27 @@ EPOCHS = 10
 
 
 def script_command(toy):
-    options = ["MODEL.BACKBONE.NAME", toy.tiny_clip_path, "INPUT.SIZE", "(32,32)",
-               "DATALOADER.NUM_WORKERS", "0", "DATALOADER.TRAIN_X.BATCH_SIZE", "2",
-               "TRAINER.COOP.PREC", "fp32", "OPTIM.MAX_EPOCH", str(EPOCHS)]
-    return ["bash", os.path.join(REPO_ROOT, "scripts", "coop", "base2new_train.sh"),
-            "caltech101", "1", *options]
+    options = [
+        "MODEL.BACKBONE.NAME",
+        toy.tiny_clip_path,
+        "INPUT.SIZE",
+        "(32,32)",
+        "DATALOADER.NUM_WORKERS",
+        "0",
+        "DATALOADER.TRAIN_X.BATCH_SIZE",
+        "2",
+        "TRAINER.COOP.PREC",
+        "fp32",
+        "OPTIM.MAX_EPOCH",
+        str(EPOCHS),
+    ]
+    return [
+        "bash",
+        os.path.join(REPO_ROOT, "scripts", "coop", "base2new_train.sh"),
+        "caltech101",
+        "1",
+        *options,
+    ]
 
 
 def script_env(toy, output):
@@ -34,16 +51,24 @@ def run_dir_pattern(output):
 
 def folder_snapshot(folder):
     return {
-        os.path.relpath(os.path.join(parent, name), folder): os.stat(os.path.join(parent, name)).st_mtime_ns
-        for parent, _, names in os.walk(folder) for name in names
+        os.path.relpath(os.path.join(parent, name), folder): os.stat(
+            os.path.join(parent, name)
+        ).st_mtime_ns
+        for parent, _, names in os.walk(folder)
+        for name in names
     }
 
 
 @pytest.mark.slow
 def test_killed_script_run_is_resumed_then_skipped_once_finished(toy, tmp_path):
     command, env = script_command(toy), script_env(toy, tmp_path)
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     pointer_pattern = os.path.join(run_dir_pattern(tmp_path), "prompt_learner", "checkpoint")
     deadline = time.time() + 300
     while not glob.glob(pointer_pattern) and process.poll() is None and time.time() < deadline:

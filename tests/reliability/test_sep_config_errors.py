@@ -1,4 +1,5 @@
 """SEP options that do not fit the loaded CLIP are refused with one clear message."""
+
 import os
 
 import torch
@@ -8,23 +9,36 @@ from tests.reliability.train_args import toy_argv
 
 
 def test_fusion_layer_beyond_the_encoder_depth_is_a_short_error(toy, tmp_path, run_train):
-    result = run_train(toy_argv(toy, tmp_path, "TRAINER.SEP.FUSION_LAYERS", "(1, 5)", trainer="SEP"))
+    result = run_train(
+        toy_argv(toy, tmp_path, "TRAINER.SEP.FUSION_LAYERS", "(1, 5)", trainer="SEP")
+    )
     error = result.err
     assert result.status == 2
     assert "TRAINER.SEP.FUSION_LAYERS" in error and "[5]" in error and "Traceback" not in error
 
 
 def test_unknown_selection_mode_is_a_short_error(toy, tmp_path, run_train):
-    result = run_train(toy_argv(toy, tmp_path, "TRAINER.SEP.SELECTION_MODE", "image", trainer="SEP"))
+    result = run_train(
+        toy_argv(toy, tmp_path, "TRAINER.SEP.SELECTION_MODE", "image", trainer="SEP")
+    )
     error = result.err
     assert result.status == 2
     assert "TRAINER.SEP.SELECTION_MODE" in error and "'batch', 'sample'" in error
 
 
 def test_resnet_backbone_is_refused_by_sep(toy, tmp_path, run_train):
-    resnet = CLIP(embed_dim=32, image_resolution=32, vision_layers=(1, 1, 1, 1), vision_width=64,
-                  vision_patch_size=None, context_length=77, vocab_size=49408,
-                  transformer_width=64, transformer_heads=1, transformer_layers=1)
+    resnet = CLIP(
+        embed_dim=32,
+        image_resolution=32,
+        vision_layers=(1, 1, 1, 1),
+        vision_width=64,
+        vision_patch_size=None,
+        context_length=77,
+        vocab_size=49408,
+        transformer_width=64,
+        transformer_heads=1,
+        transformer_layers=1,
+    )
     path = os.path.join(tmp_path, "tiny_resnet_clip.pt")
     torch.save(resnet.state_dict(), path)
     result = run_train(toy_argv(toy, tmp_path / "out", "MODEL.BACKBONE.NAME", path, trainer="SEP"))

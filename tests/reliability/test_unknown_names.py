@@ -1,4 +1,5 @@
 """Unknown trainer and dataset names are refused before anything is built, with the closest name."""
+
 import os
 
 from tests.reliability.train_args import toy_argv
@@ -25,7 +26,10 @@ def test_mistyped_dataset_name_suggests_the_closest(toy, tmp_path, run_train):
     output_dir = tmp_path / "run"
     result = run_train(toy_argv(toy, output_dir, "DATASET.NAME", "Caltech-101"))
     assert result.status == 2
-    assert 'DATASET.NAME "Caltech-101" is not a known dataset. Did you mean "Caltech101"?' in result.err
+    assert (
+        'DATASET.NAME "Caltech-101" is not a known dataset. Did you mean "Caltech101"?'
+        in result.err
+    )
     assert "OxfordPets" in result.err  # the known names are listed
     assert not os.path.exists(output_dir)
 

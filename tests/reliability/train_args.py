@@ -1,4 +1,5 @@
 """train.py command lines on the toy Caltech101 and the tiny CLIP (CPU, fp32, no workers)."""
+
 import io
 import os
 import sys
@@ -19,20 +20,33 @@ def toy_argv(toy, output_dir, *opts, trainer="CoOp", flags=(), epochs=1):
     """train.py arguments for a short run; ``opts`` (yacs options) come last and win."""
     config, node = TRAINER_CONFIGS[trainer]
     return [
-        "--root", toy.root,
-        "--seed", "1",
-        "--trainer", trainer,
-        "--dataset-config-file", DATASET_CONFIG,
-        "--config-file", os.path.join(REPO_ROOT, "configs", "trainers", config),
-        "--output-dir", str(output_dir),
+        "--root",
+        toy.root,
+        "--seed",
+        "1",
+        "--trainer",
+        trainer,
+        "--dataset-config-file",
+        DATASET_CONFIG,
+        "--config-file",
+        os.path.join(REPO_ROOT, "configs", "trainers", config),
+        "--output-dir",
+        str(output_dir),
         *flags,
-        "MODEL.BACKBONE.NAME", toy.tiny_clip_path,
-        "INPUT.SIZE", "(32, 32)",
-        "DATALOADER.NUM_WORKERS", "0",
-        "DATASET.NUM_SHOTS", "2",
-        "DATASET.SUBSAMPLE_CLASSES", "base",
-        "OPTIM.MAX_EPOCH", str(epochs),
-        f"TRAINER.{node}.PREC", "fp32",
+        "MODEL.BACKBONE.NAME",
+        toy.tiny_clip_path,
+        "INPUT.SIZE",
+        "(32, 32)",
+        "DATALOADER.NUM_WORKERS",
+        "0",
+        "DATASET.NUM_SHOTS",
+        "2",
+        "DATASET.SUBSAMPLE_CLASSES",
+        "base",
+        "OPTIM.MAX_EPOCH",
+        str(epochs),
+        f"TRAINER.{node}.PREC",
+        "fp32",
         *map(str, opts),
     ]
 

@@ -1,4 +1,5 @@
 """The baselines' shell scripts end to end on the toy Caltech101 (train.py in subprocesses)."""
+
 import glob
 import json
 import os
@@ -28,14 +29,23 @@ def run_script(script, *args, data=None, output=None):
         env["OUTPUT"] = str(output)
     return subprocess.run(
         ["bash", os.path.join(REPO_ROOT, "scripts", script), *args],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def toy_options(toy_data_root, method):
     tiny_clip_path = os.path.join(toy_data_root, "tiny_clip.pt")
-    options = ["MODEL.BACKBONE.NAME", tiny_clip_path, "INPUT.SIZE", "(32,32)",
-               "DATALOADER.NUM_WORKERS", "0"]
+    options = [
+        "MODEL.BACKBONE.NAME",
+        tiny_clip_path,
+        "INPUT.SIZE",
+        "(32,32)",
+        "DATALOADER.NUM_WORKERS",
+        "0",
+    ]
     if method != "zsclip":  # zero-shot CLIP's "training" script runs 0 epochs
         options += ["OPTIM.MAX_EPOCH", "1"]
     return options
@@ -70,8 +80,9 @@ def test_base2new_scripts_write_results_and_skip_finished_jobs(method, toy_data_
         assert "Skip this job" in rerun.stdout
 
 
-@pytest.mark.parametrize("script", [f"{method}/base2new_train.sh" for method in sorted(METHODS)]
-                         + ["cocoop/xd_train.sh"])
+@pytest.mark.parametrize(
+    "script", [f"{method}/base2new_train.sh" for method in sorted(METHODS)] + ["cocoop/xd_train.sh"]
+)
 def test_scripts_without_data_say_so_and_exit_2(script, tmp_path):
     result = run_script(script, "caltech101", "1", output=tmp_path)
     assert result.returncode == 2

@@ -3,6 +3,7 @@
 It shares no code with trainers/: attention is written out with explicit loops and matrix
 products from the TFM's weights, and CLIP is run block by block from its state.
 """
+
 import torch
 import torch.nn.functional as F
 
@@ -48,7 +49,9 @@ def text_features(clip_model, prompt_embeddings, tokens, n_ctx, tfms, axis):
     x = prompt_embeddings.float() + clip_model.positional_embedding.float()
     for index, block in enumerate(clip_model.transformer.resblocks):
         if index in tfms:
-            fused = token_fusion(tfms[index], x[:, 1 : 1 + n_ctx], x[:, 1 + n_ctx : 1 + 2 * n_ctx], axis)
+            fused = token_fusion(
+                tfms[index], x[:, 1 : 1 + n_ctx], x[:, 1 + n_ctx : 1 + 2 * n_ctx], axis
+            )
             x = torch.cat([x[:, :1], fused, x[:, 1 + n_ctx :]], dim=1)
         x = block(x.permute(1, 0, 2)).permute(1, 0, 2)
     x = layer_norm(x, clip_model.ln_final)
@@ -86,8 +89,9 @@ def unit(x):
     return x / x.norm(dim=-1, keepdim=True)
 
 
-def sep_logits_and_loss(clip_model, images, labels, text_inputs, vision_inputs, prototype,
-                        frozen_text, weights):
+def sep_logits_and_loss(
+    clip_model, images, labels, text_inputs, vision_inputs, prototype, frozen_text, weights
+):
     """Logits and the total loss of SEP.md for the given learned tensors."""
     g = unit(text_features(clip_model, *text_inputs))
     text = unit(g + frozen_text)
@@ -102,7 +106,8 @@ def sep_logits_and_loss(clip_model, images, labels, text_inputs, vision_inputs, 
         F.cross_entropy(logits, labels)
         + weights["text"] * (1 - cos(text, frozen_text, dim=-1).mean())
         + weights["visual"] * (1 - cos(f0, image, dim=-1).mean())
-        + weights["proto"] * (
+        + weights["proto"]
+        * (
             F.cross_entropy(weights["scale"] * unit(image) @ proto.t(), labels)
             + F.cross_entropy(weights["scale"] * f0 @ proto.t(), labels)
         )

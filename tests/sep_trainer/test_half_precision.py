@@ -1,11 +1,12 @@
 """The family's default precision: CLIP converted to fp16 by clip.build_model (as on a GPU)."""
+
 import torch
 from clip.model import build_model
 
+from prompting.prompt_learner import ContextPromptLearner
+from prompting.text_encoder import TextEncoder
 from tests.sep_trainer.test_sep_model import CLASSNAMES, LABELS, sep_cfg
-from trainers.prompt_learner import ContextPromptLearner
 from trainers.sep import SEPModel
-from trainers.text_encoder import TextEncoder
 
 
 def half_clip(tiny_clip):

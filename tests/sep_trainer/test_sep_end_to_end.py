@@ -1,4 +1,5 @@
 """SEP through the user's commands: base2new_train.sh, then base2new_test.sh, on toy data."""
+
 import json
 import os
 import re
@@ -15,21 +16,33 @@ def run_script(name, toy_root, output_root, *opts):
     env = dict(os.environ, DATA=toy_root, OUTPUT=str(output_root), PYTHON=sys.executable, SHOTS="4")
     return subprocess.run(
         ["bash", os.path.join(REPO_ROOT, "scripts", "sep", name), "caltech101", "1", *opts],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
 def tiny_opts(toy_root):
     return [
-        "MODEL.BACKBONE.NAME", os.path.join(toy_root, "tiny_clip.pt"),
-        "INPUT.SIZE", "(32,32)",
-        "DATALOADER.NUM_WORKERS", "0",
-        "DATALOADER.TRAIN_X.BATCH_SIZE", "4",
-        "DATALOADER.TEST.BATCH_SIZE", "32",
-        "OPTIM.MAX_EPOCH", "6",
-        "OPTIM.WARMUP_EPOCH", "0",
-        "OPTIM.LR", "0.01",
-        "TRAINER.SEP.PREC", "fp32",
+        "MODEL.BACKBONE.NAME",
+        os.path.join(toy_root, "tiny_clip.pt"),
+        "INPUT.SIZE",
+        "(32,32)",
+        "DATALOADER.NUM_WORKERS",
+        "0",
+        "DATALOADER.TRAIN_X.BATCH_SIZE",
+        "4",
+        "DATALOADER.TEST.BATCH_SIZE",
+        "32",
+        "OPTIM.MAX_EPOCH",
+        "6",
+        "OPTIM.WARMUP_EPOCH",
+        "0",
+        "OPTIM.LR",
+        "0.01",
+        "TRAINER.SEP.PREC",
+        "fp32",
     ]
 
 
@@ -43,10 +56,16 @@ def test_sep_trains_on_base_classes_and_evaluates_on_new_ones(toy_data_root, tmp
     opts = tiny_opts(toy_data_root)
     train = run_script("base2new_train.sh", toy_data_root, tmp_path, *opts)
     assert train.returncode == 0, train.stderr[-3000:]
-    run_dirs = [root for root, _, files in os.walk(tmp_path / "base2new" / "train_base") if "result.json" in files]
+    run_dirs = [
+        root
+        for root, _, files in os.walk(tmp_path / "base2new" / "train_base")
+        if "result.json" in files
+    ]
     assert len(run_dirs) == 1
     train_dir = run_dirs[0]
-    assert os.sep.join(["caltech101", "shots_4", "SEP"]) in train_dir and train_dir.endswith("seed1")
+    assert os.sep.join(["caltech101", "shots_4", "SEP"]) in train_dir and train_dir.endswith(
+        "seed1"
+    )
     with open(os.path.join(train_dir, "log.txt")) as f:
         log = f.read()
     assert "Finish training" in log and "Finished training" in log
@@ -76,7 +95,9 @@ def test_sep_scripts_refuse_to_run_without_data(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATA"}
     result = subprocess.run(
         ["bash", os.path.join(REPO_ROOT, "scripts", "sep", "base2new_train.sh"), "caltech101", "1"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "DATA is not set" in result.stderr

@@ -1,9 +1,10 @@
 """SEPModel against an independent statement of SEP.md, and the method's invariants."""
+
 import pytest
 import torch
 
+from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
-from trainers.config import project_cfg_default
 from trainers.sep import SEPModel
 
 CLASSNAMES = ["red circle", "green square", "blue triangle", "yellow cross"]
@@ -35,7 +36,9 @@ def independent_outputs(model, clip_model, images, labels, cfg):
     visual_tfms = {int(k): v for k, v in visual.fusion_modules.items()}
     weights = dict(text=cfg.W_TEXT, visual=cfg.W_VISUAL, proto=cfg.W_PROTO, scale=cfg.PROTO_SCALE)
     return ref.sep_logits_and_loss(
-        clip_model, images, labels,
+        clip_model,
+        images,
+        labels,
         (learner(), learner.tokenized_prompts, learner.n_ctx, text_tfms, cfg.ATTENTION_AXIS),
         (visual.tokens, visual_tfms, cfg.SELECTION_MODE, cfg.ATTENTION_AXIS),
         model.learnable.prototype.weight,
@@ -55,10 +58,14 @@ LABELS = torch.tensor([0, 1, 2, 3, 1])
 
 @pytest.mark.parametrize("selection_mode", ["batch", "sample"])
 @pytest.mark.parametrize("attention_axis", ["reference", "per_input"])
-def test_logits_and_loss_match_independent_implementation(tiny_clip, images, selection_mode, attention_axis):
+def test_logits_and_loss_match_independent_implementation(
+    tiny_clip, images, selection_mode, attention_axis
+):
     model = build_model(tiny_clip, SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis)
     logits, loss = model.training_loss(images, LABELS)
-    expected_logits, expected_loss = independent_outputs(model, tiny_clip, images, LABELS, model.sep_cfg)
+    expected_logits, expected_loss = independent_outputs(
+        model, tiny_clip, images, LABELS, model.sep_cfg
+    )
     torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(model(images), expected_logits, rtol=1e-4, atol=1e-4)
@@ -68,7 +75,9 @@ def test_custom_fusion_layers_match_independent_implementation(tiny_clip, images
     model = build_model(tiny_clip, FUSION_LAYERS=(0,))
     assert list(model.learnable.text_fusion.keys()) == ["0"]
     logits, loss = model.training_loss(images, LABELS)
-    expected_logits, expected_loss = independent_outputs(model, tiny_clip, images, LABELS, model.sep_cfg)
+    expected_logits, expected_loss = independent_outputs(
+        model, tiny_clip, images, LABELS, model.sep_cfg
+    )
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
 
 
@@ -76,7 +85,9 @@ def test_default_fusion_layers_are_all_blocks_but_the_first(tiny_clip):
     model = build_model(tiny_clip)
     depth = len(tiny_clip.transformer.resblocks)
     assert model.text_encoder.fusion_layers == tuple(range(1, depth))
-    assert model.prompted_image_encoder.fusion_layers == tuple(range(1, len(tiny_clip.visual.transformer.resblocks)))
+    assert model.prompted_image_encoder.fusion_layers == tuple(
+        range(1, len(tiny_clip.visual.transformer.resblocks))
+    )
 
 
 def test_fused_features_are_unit_norm(tiny_clip, images):
@@ -94,7 +105,9 @@ def test_reference_attention_makes_an_image_depend_on_its_batch(tiny_clip, image
     other_batch[1:] = torch.randn_like(other_batch[1:])
     with torch.no_grad():
         assert not torch.allclose(reference(images)[0], reference(other_batch)[0], atol=1e-5)
-        torch.testing.assert_close(per_input(images)[0], per_input(other_batch)[0], rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(
+            per_input(images)[0], per_input(other_batch)[0], rtol=1e-5, atol=1e-5
+        )
 
 
 def test_loss_terms_vanish_where_their_definitions_say(tiny_clip, images):
@@ -137,7 +150,10 @@ def test_gradients_reach_exactly_the_trained_parameters(tiny_clip, images):
     trained = {name for name, p in model.learnable.named_parameters()}
     assert trained  # context, text TFMs, visual tokens + TFMs, prototypes
     assert {name.split(".")[0] for name in trained} == {
-        "prompt_learner", "text_fusion", "visual_prompts", "prototype"
+        "prompt_learner",
+        "text_fusion",
+        "visual_prompts",
+        "prototype",
     }
     for name, param in model.learnable.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name
@@ -159,10 +175,13 @@ def test_checkpointed_state_holds_only_learned_tensors(tiny_clip):
 def test_frozen_text_features_come_from_the_hand_crafted_template(tiny_clip):
     model = SEPModel(tiny_clip, CLASSNAMES, "EuroSAT", sep_cfg())
     from clip import clip
+
     tokens = clip.tokenize([f"a centered satellite photo of {name}." for name in CLASSNAMES])
     with torch.no_grad():
         expected = tiny_clip.encode_text(tokens)
-    torch.testing.assert_close(model.text_features_fixed, expected / expected.norm(dim=-1, keepdim=True))
+    torch.testing.assert_close(
+        model.text_features_fixed, expected / expected.norm(dim=-1, keepdim=True)
+    )
 
 
 def test_logit_scale_is_frozen(tiny_clip, images):
@@ -183,13 +202,15 @@ def test_autocast_loss_matches_fp32(tiny_clip, images, precision):
 
 
 def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_clip, tmp_path):
-    from trainers.checkpoints import load_learned_state
+    from run.checkpoints import load_learned_state
 
     base = build_model(tiny_clip)
     path = tmp_path / "model.pth.tar-1"
     torch.save({"state_dict": base.learnable.state_dict(), "epoch": 1}, path)
     torch.manual_seed(5)
-    new = SEPModel(tiny_clip, ["purple stripes", "orange ring", "grey dot"], "Caltech101", sep_cfg())
+    new = SEPModel(
+        tiny_clip, ["purple stripes", "orange ring", "grey dot"], "Caltech101", sep_cfg()
+    )
     prototypes_before = new.learnable.prototype.weight.clone()
     assert load_learned_state(new.learnable, str(path), new.class_bound_keys) == 1
     new_state, base_state = new.learnable.state_dict(), base.learnable.state_dict()
@@ -208,4 +229,6 @@ def test_reference_template_table_is_available_for_exact_reproduction(tiny_clip)
     tokens = clip.tokenize([f"a photo of an aircraft {name}." for name in CLASSNAMES])
     with torch.no_grad():
         expected = tiny_clip.encode_text(tokens)
-    torch.testing.assert_close(model.text_features_fixed, expected / expected.norm(dim=-1, keepdim=True))
+    torch.testing.assert_close(
+        model.text_features_fixed, expected / expected.norm(dim=-1, keepdim=True)
+    )

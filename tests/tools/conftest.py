@@ -1,6 +1,6 @@
 """Fixtures of the results-tool tests (the writers live in fake_run_writer.py)."""
-import pytest
 
+import pytest
 from fake_run_writer import RunWriter
 
 

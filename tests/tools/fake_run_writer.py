@@ -1,4 +1,5 @@
 """Writers of fake run directories in the exact formats Dassl and the scripts produce."""
+
 import json
 import os
 
@@ -55,8 +56,16 @@ class RunWriter:
     def __init__(self, root):
         self.root = str(root)
 
-    def run(self, run_dir, accuracy, eval_only=False, signal="Finish training",
-            json_accuracy=None, json_fields=None, val_accuracy=None):
+    def run(
+        self,
+        run_dir,
+        accuracy,
+        eval_only=False,
+        signal="Finish training",
+        json_accuracy=None,
+        json_fields=None,
+        val_accuracy=None,
+    ):
         """One run: log.txt with ``accuracy`` (printed at one decimal) and, when
         ``json_accuracy`` is given, a result.json carrying that full-precision value."""
         os.makedirs(run_dir, exist_ok=True)
@@ -68,9 +77,12 @@ class RunWriter:
             log_file.write("\n".join(lines) + "\n")
         if json_accuracy is not None:
             content = {
-                "accuracy": json_accuracy, "error": 100 - json_accuracy,
-                "macro_f1": json_accuracy - 0.4, "total": 1000,
-                "correct": round(10 * json_accuracy), "split": "test",
+                "accuracy": json_accuracy,
+                "error": 100 - json_accuracy,
+                "macro_f1": json_accuracy - 0.4,
+                "total": 1000,
+                "correct": round(10 * json_accuracy),
+                "split": "test",
             }
             content.update(json_fields or {})
             with open(os.path.join(run_dir, "result.json"), "w") as json_file:
@@ -80,22 +92,56 @@ class RunWriter:
     def path(self, *parts):
         return os.path.join(self.root, *parts)
 
-    def base2new(self, dataset, trainer, tag, seed, base=None, new=None, shots=16,
-                 base_json=None, new_json=None):
+    def base2new(
+        self,
+        dataset,
+        trainer,
+        tag,
+        seed,
+        base=None,
+        new=None,
+        shots=16,
+        base_json=None,
+        new_json=None,
+    ):
         """The train_base run (Base) and the test_new eval-only run (New) of one seed."""
         tail = (dataset, f"shots_{shots}", trainer, tag, f"seed{seed}")
         if base is not None:
-            self.run(self.path("base2new", "train_base", *tail), base, json_accuracy=base_json,
-                     json_fields={"subsample": "base", "seed": seed})
+            self.run(
+                self.path("base2new", "train_base", *tail),
+                base,
+                json_accuracy=base_json,
+                json_fields={"subsample": "base", "seed": seed},
+            )
         if new is not None:
-            self.run(self.path("base2new", "test_new", *tail), new, eval_only=True,
-                     json_accuracy=new_json, json_fields={"subsample": "new", "seed": seed})
+            self.run(
+                self.path("base2new", "test_new", *tail),
+                new,
+                eval_only=True,
+                json_accuracy=new_json,
+                json_fields={"subsample": "new", "seed": seed},
+            )
 
-    def stage_run(self, stage_parts, dataset, trainer, tag, seed, accuracy, eval_only,
-                  shots=16, json_accuracy=None):
+    def stage_run(
+        self,
+        stage_parts,
+        dataset,
+        trainer,
+        tag,
+        seed,
+        accuracy,
+        eval_only,
+        shots=16,
+        json_accuracy=None,
+    ):
         run_dir = self.path(*stage_parts, dataset, f"shots_{shots}", trainer, tag, f"seed{seed}")
-        return self.run(run_dir, accuracy, eval_only=eval_only, json_accuracy=json_accuracy,
-                        json_fields={"seed": seed})
+        return self.run(
+            run_dir,
+            accuracy,
+            eval_only=eval_only,
+            json_accuracy=json_accuracy,
+            json_fields={"seed": seed},
+        )
 
 
 # Base-to-new runs of two methods: {(trainer, tag): {dataset: {seed: (base, new)}}}; None marks a
@@ -123,8 +169,15 @@ def write_base2new_tree(runs):
         for dataset, by_seed in by_dataset.items():
             for seed, (base, new) in by_seed.items():
                 base_json, new_json = BASE2NEW_JSON.get((method, dataset, seed), (None, None))
-                runs.base2new(dataset, *method, seed, base=base, new=new, base_json=base_json,
-                              new_json=new_json)
+                runs.base2new(
+                    dataset,
+                    *method,
+                    seed,
+                    base=base,
+                    new=new,
+                    base_json=base_json,
+                    new_json=new_json,
+                )
 
 
 def expected_base2new_means():

@@ -16,17 +16,37 @@ def test_script_prints_the_table_and_writes_the_plot(runs, tmp_path):
     write_base2new_tree(runs)
     plot_path = tmp_path / "hm.png"
     completed = subprocess.run(
-        [sys.executable, os.path.join(REPO_ROOT, "tools", "compare_results.py"), runs.root,
-         "--plot", str(plot_path), "--paper"] + DATASET_ARGS,
-        capture_output=True, text=True, cwd=str(tmp_path), check=True,
+        [
+            sys.executable,
+            os.path.join(REPO_ROOT, "tools", "compare_results.py"),
+            runs.root,
+            "--plot",
+            str(plot_path),
+            "--paper",
+        ]
+        + DATASET_ARGS,
+        capture_output=True,
+        text=True,
+        cwd=str(tmp_path),
+        check=True,
     )
     means = expected_base2new_means()[COOP]
     base, new = means["dtd"]
     hm = 2 * base * new / (base + new)
-    dtd_line = next(line for line in completed.stdout.splitlines()
-                    if line.startswith("CoOp/") and " DTD " in line)
-    assert dtd_line.split() == ["/".join(COOP), "16", "DTD", f"{base:.2f}", f"{new:.2f}",
-                                f"{hm:.2f}", "3/3"]
+    dtd_line = next(
+        line
+        for line in completed.stdout.splitlines()
+        if line.startswith("CoOp/") and " DTD " in line
+    )
+    assert dtd_line.split() == [
+        "/".join(COOP),
+        "16",
+        "DTD",
+        f"{base:.2f}",
+        f"{new:.2f}",
+        f"{hm:.2f}",
+        "3/3",
+    ]
     assert "CoOp (paper)" in completed.stdout and "TCP (paper)" in completed.stdout
     assert plot_path.stat().st_size > 1000
 
@@ -62,8 +82,21 @@ def test_markdown_output_lists_the_missing_runs(runs, tmp_path, capsys):
 def test_strict_fails_on_missing_runs_and_protocol_folder_is_accepted(runs, capsys):
     write_base2new_tree(runs)
     assert main([runs.root, "--strict"] + DATASET_ARGS) == 1
-    assert main([os.path.join(runs.root, "base2new"), "--seeds", "1", "2", "--datasets",
-                 "caltech101", "dtd", "--strict"]) == 0
+    assert (
+        main(
+            [
+                os.path.join(runs.root, "base2new"),
+                "--seeds",
+                "1",
+                "2",
+                "--datasets",
+                "caltech101",
+                "dtd",
+                "--strict",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
 
 

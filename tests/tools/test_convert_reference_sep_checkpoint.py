@@ -1,10 +1,11 @@
 """Checkpoints of the authors' SEP code load into this repository's SEP model."""
+
 import pytest
 import torch
 
+from run.checkpoints import load_learned_state
 from tests.sep_trainer.test_sep_model import CLASSNAMES, sep_cfg
 from tools.convert_reference_sep_checkpoint import convert_state_dict, main
-from trainers.checkpoints import load_learned_state
 from trainers.sep import SEPModel
 
 REFERENCE_TFM_NAMES = {
@@ -12,10 +13,14 @@ REFERENCE_TFM_NAMES = {
     "attn.in_proj_bias": "promt_attention_visual.in_proj_bias",
     "attn.out_proj.weight": "promt_attention_visual.out_proj.weight",
     "attn.out_proj.bias": "promt_attention_visual.out_proj.bias",
-    "ln_1.weight": "ln_pa_1_visual.weight", "ln_1.bias": "ln_pa_1_visual.bias",
-    "ln_2.weight": "ln_pa_2_visual.weight", "ln_2.bias": "ln_pa_2_visual.bias",
-    "mlp.c_fc.weight": "mlp_pa_visual.c_fc1.weight", "mlp.c_proj.weight": "mlp_pa_visual.c_proj.weight",
-    "scale_1": "scale1", "scale_2": "scale2",
+    "ln_1.weight": "ln_pa_1_visual.weight",
+    "ln_1.bias": "ln_pa_1_visual.bias",
+    "ln_2.weight": "ln_pa_2_visual.weight",
+    "ln_2.bias": "ln_pa_2_visual.bias",
+    "mlp.c_fc.weight": "mlp_pa_visual.c_fc1.weight",
+    "mlp.c_proj.weight": "mlp_pa_visual.c_proj.weight",
+    "scale_1": "scale1",
+    "scale_2": "scale2",
 }
 
 
@@ -30,8 +35,10 @@ def reference_state_of(model, depth):
         "token_prefix": torch.zeros(len(CLASSNAMES), 1, 64),
         "meta_net_.scale1": torch.ones(1),
     }
-    for reference_list, tfms in [("prompt_projections", learnable.text_fusion),
-                                 ("visual_prompts", learnable.visual_prompts.fusion_modules)]:
+    for reference_list, tfms in [
+        ("prompt_projections", learnable.text_fusion),
+        ("visual_prompts", learnable.visual_prompts.fusion_modules),
+    ]:
         layers = sorted(int(key) for key in tfms.keys())
         for index in range(depth):
             tfm = tfms[str(layers[index])] if index < len(layers) else None
@@ -61,8 +68,13 @@ def test_converted_reference_checkpoint_reproduces_the_learned_tensors(tiny_clip
 
 
 def test_tfms_beyond_the_layer_list_are_dropped():
-    state = {"ctx": torch.zeros(1), "ctx_visual": torch.zeros(1), "VPT_fc.weight": torch.zeros(1),
-             "prompt_projections.0.scale1": torch.ones(1), "prompt_projections.11.scale1": torch.ones(1)}
+    state = {
+        "ctx": torch.zeros(1),
+        "ctx_visual": torch.zeros(1),
+        "VPT_fc.weight": torch.zeros(1),
+        "prompt_projections.0.scale1": torch.ones(1),
+        "prompt_projections.11.scale1": torch.ones(1),
+    }
     converted = convert_state_dict(state, layers=(4,))
     assert "text_fusion.4.scale_1" in converted
     assert not any(".11." in key for key in converted)

@@ -1,6 +1,10 @@
 import pytest
 from fake_run_writer import (
-    BASE2NEW_DATASETS, COOP, SEP, expected_base2new_means, write_base2new_tree,
+    BASE2NEW_DATASETS,
+    COOP,
+    SEP,
+    expected_base2new_means,
+    write_base2new_tree,
 )
 
 from tools.results.aggregate import harmonic_mean, summarize
@@ -71,7 +75,8 @@ def test_missing_seed_and_missing_dataset_are_flagged_not_averaged_silently(runs
     eurosat_warnings = [w for w in summary.warnings if "eurosat" in w]
     assert len(eurosat_warnings) == 1 and eurosat_warnings[0].startswith(
         "SEP/vit_b16_ep50_ctxv1_opts-1a2b3c4d (16 shots): no base2new/train_base or "
-        "base2new/test_new runs for eurosat")
+        "base2new/test_new runs for eurosat"
+    )
 
 
 def test_standard_datasets_are_expected_by_default(runs):
@@ -100,15 +105,22 @@ def test_seed_outside_the_expected_seeds_is_ignored_with_a_warning(runs):
 
 
 def test_cross_dataset_source_targets_and_target_average(runs):
-    for seed, (source, caltech, dtd) in {1: (71.2, 93.1, 44.5), 2: (70.8, 93.9, 45.3),
-                                         3: (71.0, 94.2, 46.0)}.items():
+    for seed, (source, caltech, dtd) in {
+        1: (71.2, 93.1, 44.5),
+        2: (70.8, 93.9, 45.3),
+        3: (71.0, 94.2, 46.0),
+    }.items():
         runs.stage_run(("cross_dataset", "train"), "imagenet", "SEP", "xd", seed, source, False)
         runs.stage_run(("cross_dataset", "test"), "caltech101", "SEP", "xd", seed, caltech, True)
         runs.stage_run(("cross_dataset", "test"), "dtd", "SEP", "xd", seed, dtd, True)
     summary = summarize(runs.root, PROTOCOLS["cross_dataset"], datasets=["caltech101", "dtd"])
     rows = summary.methods[0].rows
     assert [row.label for row in rows] == [
-        "ImageNet (source)", "Caltech101", "DTD", "Average (targets)"]
+        "ImageNet (source)",
+        "Caltech101",
+        "DTD",
+        "Average (targets)",
+    ]
     values = [row.values["Accuracy"] for row in rows]
     caltech, dtd = (93.1 + 93.9 + 94.2) / 3, (44.5 + 45.3 + 46.0) / 3
     assert values == pytest.approx([(71.2 + 70.8 + 71.0) / 3, caltech, dtd, (caltech + dtd) / 2])
@@ -124,7 +136,11 @@ def test_domain_generalization_takes_the_source_from_the_cross_dataset_training(
     rows = summary.methods[0].rows
     assert rows[0].values["Accuracy"] == 71.5 and rows[0].label == "ImageNet (source)"
     assert [row.label for row in rows[1:5]] == [
-        "ImageNetV2", "ImageNet-Sketch", "ImageNet-A", "ImageNet-R"]
+        "ImageNetV2",
+        "ImageNet-Sketch",
+        "ImageNet-A",
+        "ImageNet-R",
+    ]
     assert rows[-1].values["Accuracy"] == 50.5 and rows[-1].seeds == "1/4 datasets !"
 
 
@@ -132,8 +148,7 @@ def test_few_shot_keeps_each_number_of_shots_apart(runs):
     for shots, accuracy in ((1, 60.1), (16, 80.4)):
         runs.stage_run(("few_shot",), "toy", "CoOp", "tag", 1, accuracy, False, shots=shots)
     summary = summarize(runs.root, PROTOCOLS["few_shot"], seeds=(1,))
-    found = [(item.method.shots, item.average.values["Accuracy"])
-             for item in summary.methods]
+    found = [(item.method.shots, item.average.values["Accuracy"]) for item in summary.methods]
     assert found == [(1, 60.1), (16, 80.4)]
 
 
@@ -143,8 +158,9 @@ def test_large_dataset_runs_of_a_separate_config_count_for_the_method(runs):
         large = dataset in ("imagenet", "sun397")
         tag = "vit_b16_ep10_batch128" if large else "vit_b16_ep50_batch32"
         runs.base2new(dataset, "SEP", tag, 1, base=base, new=new)
-    summary = summarize(runs.root, PROTOCOLS["base2new"], seeds=(1,),
-                        datasets=["imagenet", "caltech101", "sun397"])
+    summary = summarize(
+        runs.root, PROTOCOLS["base2new"], seeds=(1,), datasets=["imagenet", "caltech101", "sun397"]
+    )
     (sep,) = summary.methods
     assert sep.method.label == "SEP/vit_b16_ep50_batch32"
     imagenet, caltech, sun, average = sep.rows

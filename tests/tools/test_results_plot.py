@@ -1,9 +1,9 @@
 from fake_run_writer import BASE2NEW_DATASETS, write_base2new_tree
 
 from tools.results.aggregate import summarize
+from tools.results.plot import plot_table
 from tools.results.protocols import PROTOCOLS
 from tools.results.published import load_published
-from tools.results.plot import plot_table
 from tools.results.table import build_table
 
 

@@ -4,9 +4,12 @@ from tools.results.published import load_published, published_name, rows_for
 
 # From docs/SEP.md, "Published numbers": 11-dataset averages, Base / New / HM.
 SEP_MD_NUMBERS = {
-    "CLIP": (69.34, 74.22, 71.70), "CoOp": (82.69, 63.22, 71.66),
-    "CoCoOp": (80.47, 71.69, 75.83), "KgCoOp": (80.73, 73.60, 77.00),
-    "MaPLe": (82.28, 75.14, 78.55), "PromptSRC": (84.26, 76.10, 79.97),
+    "CLIP": (69.34, 74.22, 71.70),
+    "CoOp": (82.69, 63.22, 71.66),
+    "CoCoOp": (80.47, 71.69, 75.83),
+    "KgCoOp": (80.73, 73.60, 77.00),
+    "MaPLe": (82.28, 75.14, 78.55),
+    "PromptSRC": (84.26, 76.10, 79.97),
     "TCP": (84.13, 75.36, 79.51),
 }
 

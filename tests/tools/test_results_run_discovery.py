@@ -1,7 +1,13 @@
 import os
 
 from tools.results.run_discovery import (
-    Experiment, Method, find_stage_root, group_methods, list_run_dirs, run_dir_path, scan_stage,
+    Experiment,
+    Method,
+    find_stage_root,
+    group_methods,
+    list_run_dirs,
+    run_dir_path,
+    scan_stage,
 )
 
 
@@ -22,8 +28,13 @@ def test_every_subfolder_is_a_run_without_seed_folders(tmp_path):
 
 
 def test_scan_stage_reads_the_layout_and_skips_other_folders(tmp_path):
-    _mkdirs(tmp_path, "dtd/shots_16/CoOp/vit_b16/seed1", "dtd/shots_4/SEP/tag_opts-1a2b/seed3",
-            "dtd/misc/CoOp/vit_b16/seed1", "dtd/shots_16/CoOp/vit_b16/tensorboard")
+    _mkdirs(
+        tmp_path,
+        "dtd/shots_16/CoOp/vit_b16/seed1",
+        "dtd/shots_4/SEP/tag_opts-1a2b/seed3",
+        "dtd/misc/CoOp/vit_b16/seed1",
+        "dtd/shots_16/CoOp/vit_b16/tensorboard",
+    )
     runs = scan_stage(str(tmp_path))
     found = sorted((run.dataset, run.experiment, run.seed) for run in runs)
     assert found == [
@@ -36,8 +47,9 @@ def test_scan_stage_reads_the_layout_and_skips_other_folders(tmp_path):
 
 def test_stage_root_falls_back_to_the_first_existing_candidate(tmp_path):
     _mkdirs(tmp_path, "cross_dataset/train")
-    root = find_stage_root(str(tmp_path), (("domain_generalization", "train"),
-                                           ("cross_dataset", "train")))
+    root = find_stage_root(
+        str(tmp_path), (("domain_generalization", "train"), ("cross_dataset", "train"))
+    )
     assert root == os.path.join(str(tmp_path), "cross_dataset", "train")
 
 
@@ -57,8 +69,11 @@ def test_large_dataset_config_joins_the_method_it_belongs_to():
 def test_configs_that_share_a_dataset_stay_separate_methods():
     first = Experiment("CoOp", "vit_b16_ep50", 16)
     second = Experiment("CoOp", "vit_b16_ep10", 16)
-    methods = group_methods({first: {"imagenet", "dtd"}, second: {"imagenet"}},
-                            ("imagenet", "sun397"))
+    methods = group_methods(
+        {first: {"imagenet", "dtd"}, second: {"imagenet"}}, ("imagenet", "sun397")
+    )
     assert methods == [Method(second), Method(first)]
     assert group_methods({second: {"imagenet"}, first: {"dtd"}}, ()) == [
-        Method(second), Method(first)]
+        Method(second),
+        Method(first),
+    ]

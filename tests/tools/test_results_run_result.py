@@ -42,8 +42,9 @@ def test_broken_or_validation_result_json_falls_back_to_the_log(runs):
 
 
 def test_result_json_of_another_subsample_is_rejected(runs):
-    run_dir = runs.run(runs.path("run"), 70.0, json_accuracy=70.01,
-                       json_fields={"subsample": "base"})
+    run_dir = runs.run(
+        runs.path("run"), 70.0, json_accuracy=70.01, json_fields={"subsample": "base"}
+    )
     result, problems = load_run_result(run_dir, TEST_END_SIGNALS, expected={"subsample": "new"})
     assert result is None
     assert "subsample='base'" in problems[0]
@@ -62,8 +63,9 @@ def test_unfinished_training_log_gives_no_result_and_says_why(runs):
 
 
 def test_info_keeps_descriptive_fields(runs):
-    run_dir = runs.run(runs.path("run"), 70.0, json_accuracy=70.0,
-                       json_fields={"backbone": "ViT-B/16", "seed": 2})
+    run_dir = runs.run(
+        runs.path("run"), 70.0, json_accuracy=70.0, json_fields={"backbone": "ViT-B/16", "seed": 2}
+    )
     result, _ = load_run_result(run_dir, TRAIN_END_SIGNALS, expected={"seed": 2})
     assert result.info["backbone"] == "ViT-B/16"
     assert result.metrics["seed"] == 2.0
@@ -72,8 +74,9 @@ def test_info_keeps_descriptive_fields(runs):
 
 
 def test_error_keyword_reads_dassls_error_rate_from_result_json(runs):
-    run_dir = runs.run(runs.path("run"), 70.0, json_accuracy=70.25,
-                       json_fields={"error_rate": 29.75})
+    run_dir = runs.run(
+        runs.path("run"), 70.0, json_accuracy=70.25, json_fields={"error_rate": 29.75}
+    )
     with open(os.path.join(run_dir, "result.json")) as json_file:
         content = json.load(json_file)
     del content["error"]

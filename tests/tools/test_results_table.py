@@ -72,19 +72,37 @@ def test_text_table_has_footnotes_and_warnings(summary):
 
 def test_paper_rows_and_differences(summary):
     published = [
-        PublishedRow("base2new", "CoOp", "average", 16, "ViT-B/16",
-                     {"Base": 82.69, "New": 63.22, "HM": 71.66}, "CoCoOp paper"),
+        PublishedRow(
+            "base2new",
+            "CoOp",
+            "average",
+            16,
+            "ViT-B/16",
+            {"Base": 82.69, "New": 63.22, "HM": 71.66},
+            "CoCoOp paper",
+        ),
         PublishedRow("base2new", "SEP", "average", 16, "ViT-B/16", {}, "to fill"),
-        PublishedRow("base2new", "MaPLe", "average", 16, "ViT-B/16",
-                     {"Base": 82.28, "New": 75.14, "HM": 78.55}, "MaPLe paper"),
-        PublishedRow("cross_dataset", "CoOp", "average", 16, "ViT-B/16",
-                     {"Accuracy": 63.88}, "elsewhere"),
+        PublishedRow(
+            "base2new",
+            "MaPLe",
+            "average",
+            16,
+            "ViT-B/16",
+            {"Base": 82.28, "New": 75.14, "HM": 78.55},
+            "MaPLe paper",
+        ),
+        PublishedRow(
+            "cross_dataset", "CoOp", "average", 16, "ViT-B/16", {"Accuracy": 63.88}, "elsewhere"
+        ),
     ]
     table = build_table(summary, published)
     rows = [(row.kind, row.cells) for row in table.rows]
     kinds = [kind for kind, _ in rows]
     assert kinds == ["dataset"] * 3 + ["average", "paper", "diff"] + ["dataset"] * 3 + [
-        "average", "paper", "paper"]
+        "average",
+        "paper",
+        "paper",
+    ]
     coop_average = rows[3][1]
     paper, difference = rows[4][1], rows[5][1]
     assert paper["Method"] == "CoOp (paper)" and paper["Base"] == 82.69
@@ -104,5 +122,13 @@ def test_paper_rows_and_differences(summary):
 def test_shipped_published_rows_fit_the_table(summary):
     table = build_table(summary, load_published())
     methods = [row.cells["Method"] for row in table.rows if row.kind == "paper"]
-    assert methods == ["CoOp (paper)", "SEP (paper)", "CLIP (paper)", "CoCoOp (paper)",
-                       "KgCoOp (paper)", "MaPLe (paper)", "PromptSRC (paper)", "TCP (paper)"]
+    assert methods == [
+        "CoOp (paper)",
+        "SEP (paper)",
+        "CLIP (paper)",
+        "CoCoOp (paper)",
+        "KgCoOp (paper)",
+        "MaPLe (paper)",
+        "PromptSRC (paper)",
+        "TCP (paper)",
+    ]

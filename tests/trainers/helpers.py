@@ -1,4 +1,5 @@
 """Build the baseline trainers as train.py does, on the toy Caltech101 and the tiny CLIP."""
+
 import json
 import os
 
@@ -7,7 +8,7 @@ from dassl.engine import build_trainer
 
 import datasets  # noqa: F401  (registers the datasets)
 import trainers  # noqa: F401  (registers the trainers)
-from trainers.config import project_cfg_default
+from run.config import project_cfg_default
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -30,21 +31,36 @@ def trainer_cfg(trainer_name, toy, output_dir, *opts, subsample="base", prec="fp
     cfg = project_cfg_default()
     cfg.merge_from_file(os.path.join(REPO_ROOT, "configs", "datasets", "caltech101.yaml"))
     cfg.merge_from_file(os.path.join(REPO_ROOT, "configs", "trainers", config_file))
-    cfg.merge_from_list([
-        "TRAINER.NAME", trainer_name,
-        "DATASET.ROOT", toy.root,
-        "DATASET.NUM_SHOTS", 2,
-        "DATASET.SUBSAMPLE_CLASSES", subsample,
-        "MODEL.BACKBONE.NAME", toy.tiny_clip_path,
-        "INPUT.SIZE", (32, 32),
-        "DATALOADER.NUM_WORKERS", 0,
-        "DATALOADER.TRAIN_X.BATCH_SIZE", 4,
-        "DATALOADER.TEST.BATCH_SIZE", TEST_BATCH_SIZE,
-        "OPTIM.MAX_EPOCH", 1,
-        "OUTPUT_DIR", str(output_dir),
-        "SEED", 1,
-        f"TRAINER.{node}.PREC", prec,
-    ])
+    cfg.merge_from_list(
+        [
+            "TRAINER.NAME",
+            trainer_name,
+            "DATASET.ROOT",
+            toy.root,
+            "DATASET.NUM_SHOTS",
+            2,
+            "DATASET.SUBSAMPLE_CLASSES",
+            subsample,
+            "MODEL.BACKBONE.NAME",
+            toy.tiny_clip_path,
+            "INPUT.SIZE",
+            (32, 32),
+            "DATALOADER.NUM_WORKERS",
+            0,
+            "DATALOADER.TRAIN_X.BATCH_SIZE",
+            4,
+            "DATALOADER.TEST.BATCH_SIZE",
+            TEST_BATCH_SIZE,
+            "OPTIM.MAX_EPOCH",
+            1,
+            "OUTPUT_DIR",
+            str(output_dir),
+            "SEED",
+            1,
+            f"TRAINER.{node}.PREC",
+            prec,
+        ]
+    )
     cfg.merge_from_list(list(opts))
     cfg.freeze()
     return cfg

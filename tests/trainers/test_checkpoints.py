@@ -3,14 +3,14 @@ import os
 import pytest
 import torch
 
-from tests.trainers.helpers import make_trainer
-from trainers.checkpoints import (
+from prompting.prompt_learner import ContextPromptLearner
+from run.checkpoints import (
     CheckpointMismatch,
     checkpoint_path,
     load_learned_state,
     saved_epochs,
 )
-from trainers.prompt_learner import ContextPromptLearner
+from tests.trainers.helpers import make_trainer
 
 
 def write_checkpoint(path, state_dict, epoch=1):
@@ -71,8 +71,17 @@ def test_load_learned_state_refuses_other_parameters(tmp_path, tiny_clip):
 def coop_run(toy, tmp_path_factory):
     """A CoOp base-class run with checkpoints of epochs 1 and 2."""
     output_dir = tmp_path_factory.mktemp("coop_run")
-    trainer = make_trainer("CoOp", toy, output_dir, "OPTIM.MAX_EPOCH", 2,
-                           "TRAIN.CHECKPOINT_FREQ", 1, "TEST.NO_TEST", True)
+    trainer = make_trainer(
+        "CoOp",
+        toy,
+        output_dir,
+        "OPTIM.MAX_EPOCH",
+        2,
+        "TRAIN.CHECKPOINT_FREQ",
+        1,
+        "TEST.NO_TEST",
+        True,
+    )
     trainer.train()
     return str(output_dir), trainer.model.learnable.ctx.detach().clone()
 
@@ -106,7 +115,8 @@ def test_trainer_refuses_a_checkpoint_of_another_trainer(coop_run, toy, tmp_path
 
 def test_trainer_refuses_a_checkpoint_with_another_context_length(coop_run, toy, tmp_path):
     run_dir, _ = coop_run
-    trainer = make_trainer("CoOp", toy, tmp_path, "TRAINER.COOP.CTX_INIT", "",
-                           "TRAINER.COOP.N_CTX", 8)
+    trainer = make_trainer(
+        "CoOp", toy, tmp_path, "TRAINER.COOP.CTX_INIT", "", "TRAINER.COOP.N_CTX", 8
+    )
     with pytest.raises(CheckpointMismatch, match="N_CTX|shape"):
         trainer.load_model(run_dir)

@@ -11,8 +11,10 @@ from tests.trainers.helpers import (
 from trainers.cocoop import META_NET_REDUCTION
 
 META_NET_KEYS = {
-    "meta_net.linear1.weight", "meta_net.linear1.bias",
-    "meta_net.linear2.weight", "meta_net.linear2.bias",
+    "meta_net.linear1.weight",
+    "meta_net.linear1.bias",
+    "meta_net.linear2.weight",
+    "meta_net.linear2.bias",
 }
 
 
@@ -78,8 +80,6 @@ def test_cocoop_trains_the_context_and_the_meta_net(toy, tmp_path):
     hidden = image_dim // META_NET_REDUCTION
     expected = n_ctx * ctx_dim + (image_dim * hidden + hidden) + (hidden * ctx_dim + ctx_dim)
     assert sum(p.numel() for p in learner.parameters()) == expected
-
-
 
 
 def test_cocoop_base_checkpoint_evaluates_on_new_classes(toy, tmp_path):

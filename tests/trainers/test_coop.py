@@ -1,5 +1,7 @@
 import torch
 
+from prompting.clip_loading import load_clip_to_cpu
+from prompting.text_encoder import encode_prompts_normalized
 from tests.trainers.helpers import (
     check_amp_matches_fp32,
     check_base_model_evaluates_on_new_classes,
@@ -8,8 +10,6 @@ from tests.trainers.helpers import (
     optimised_parameters,
     trained_parameter_names,
 )
-from trainers.clip_loading import load_clip_to_cpu
-from trainers.text_encoder import encode_prompts_normalized
 
 
 def test_coop_logits_have_one_column_per_class(toy, tmp_path):
@@ -43,8 +43,6 @@ def test_coop_initial_prompts_give_clips_features_of_the_plain_phrase(toy, tmp_p
     with torch.no_grad():
         learned = trainer.model.compute_text_features()
     assert torch.allclose(learned, expected, atol=1e-5)
-
-
 
 
 def test_coop_base_checkpoint_evaluates_on_new_classes(toy, tmp_path):

@@ -1,4 +1,5 @@
 """Every method's model runs on an fp16 CLIP (PREC fp16, the family's default on a GPU)."""
+
 import pytest
 import torch
 from clip.model import build_model

@@ -5,6 +5,11 @@ import torch
 import torch.nn.functional as F
 
 import trainers.prompt_trainer
+from prompting.clip_loading import load_clip_to_cpu
+from prompting.prompted_clip import consistency_loss
+from prompting.templates import hand_crafted_prompts
+from prompting.text_encoder import encode_prompts_normalized
+from run.config import project_cfg_default
 from tests.trainers.helpers import (
     check_amp_matches_fp32,
     check_base_model_evaluates_on_new_classes,
@@ -14,11 +19,6 @@ from tests.trainers.helpers import (
     optimised_parameters,
     trained_parameter_names,
 )
-from trainers.clip_loading import load_clip_to_cpu
-from trainers.config import project_cfg_default
-from trainers.prompted_clip import consistency_loss
-from trainers.templates import hand_crafted_prompts
-from trainers.text_encoder import encode_prompts_normalized
 
 
 def rotated(features, angle):
@@ -45,8 +45,9 @@ def test_kgcoop_default_weight_is_8():
 
 def test_kgcoop_template_features_come_once_from_the_one_loaded_clip(toy, tmp_path, monkeypatch):
     # monkeypatch restores the original after the test; count_calls wraps it meanwhile
-    monkeypatch.setattr(trainers.prompt_trainer, "load_clip_to_cpu",
-                        trainers.prompt_trainer.load_clip_to_cpu)
+    monkeypatch.setattr(
+        trainers.prompt_trainer, "load_clip_to_cpu", trainers.prompt_trainer.load_clip_to_cpu
+    )
     loads = count_calls(trainers.prompt_trainer, "load_clip_to_cpu")
     trainer = make_trainer("KgCoOp", toy, tmp_path)
     assert len(loads) == 1
@@ -67,8 +68,7 @@ def test_kgcoop_loss_is_cross_entropy_plus_weighted_guidance(toy, tmp_path):
         assert loss.item() == pytest.approx(F.cross_entropy(logits, label).item(), abs=1e-5)
         model.learnable.ctx.add_(0.05 * torch.randn_like(model.learnable.ctx))
         logits, loss = model.training_loss(image, label)
-        guidance = consistency_loss(model.compute_text_features(),
-                                           model.template_text_features)
+        guidance = consistency_loss(model.compute_text_features(), model.template_text_features)
     assert guidance.item() > 1e-4
     assert loss.item() == pytest.approx(
         F.cross_entropy(logits, label).item() + 3.0 * guidance.item(), rel=1e-5
@@ -88,11 +88,9 @@ def test_kgcoop_logits_have_one_column_per_class(toy, tmp_path):
     assert trainer.model(image).shape == (image.shape[0], trainer.dm.num_classes)
 
 
-
 def test_kgcoop_rejects_a_negative_weight(toy, tmp_path):
     with pytest.raises(ValueError, match="TRAINER.KGCOOP.W"):
         make_trainer("KgCoOp", toy, tmp_path, "TRAINER.KGCOOP.W", -1.0)
-
 
 
 def test_kgcoop_base_checkpoint_evaluates_on_new_classes(toy, tmp_path):

@@ -1,4 +1,5 @@
 """Evaluation computes class text features once, unless they depend on the image (CoCoOp)."""
+
 import pytest
 
 from tests.trainers.helpers import count_calls, make_trainer

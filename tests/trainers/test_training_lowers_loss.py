@@ -1,4 +1,5 @@
 """A few optimiser steps of each method, through its trainer's own step, lower its loss."""
+
 import pytest
 
 from tests.trainers.helpers import NO_WARMUP, fixed_batch, make_trainer, training_losses

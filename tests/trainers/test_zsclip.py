@@ -2,16 +2,16 @@ import json
 
 import torch
 
+from prompting.clip_loading import load_clip_to_cpu
+from prompting.prompted_clip import normalize
+from prompting.templates import hand_crafted_prompts
+from prompting.text_encoder import encode_prompts_normalized
 from tests.trainers.helpers import (
     count_calls,
     fixed_batch,
     make_trainer,
     trained_parameter_names,
 )
-from trainers.clip_loading import load_clip_to_cpu
-from trainers.prompted_clip import normalize
-from trainers.templates import hand_crafted_prompts
-from trainers.text_encoder import encode_prompts_normalized
 
 
 def test_zero_shot_clip_trains_nothing(toy, tmp_path):

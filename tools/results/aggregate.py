@@ -3,6 +3,7 @@
 Nothing missing is dropped silently: a dataset or seed that is absent is shown as such in the
 row (``"2/3 !"``, a note) and listed in the warnings with the run directory that was expected.
 """
+
 import os
 from dataclasses import dataclass, field
 
@@ -131,7 +132,8 @@ class _Collector:
         """Methods with a run under this protocol's own folder: domain generalisation may
         borrow cross_dataset's training runs, but those alone do not make a row."""
         own_roles = {
-            role for role, root in self.stage_roots.items()
+            role
+            for role, root in self.stage_roots.items()
             if os.path.relpath(root, self.output_root).split(os.sep)[0] == self.protocol.name
         }
         datasets_of = {}
@@ -249,8 +251,15 @@ def _accuracy_row(key, label, stats):
     issue = _seed_issue(stats)
     flagged = issue is not None
     seeds = stats.label + (f" {FLAG}" if flagged else "")
-    return SummaryRow(key, label, {"Accuracy": stats.mean}, seeds, issue or "", flagged,
-                      partial_seeds=stats.found > 0 and not stats.complete)
+    return SummaryRow(
+        key,
+        label,
+        {"Accuracy": stats.mean},
+        seeds,
+        issue or "",
+        flagged,
+        partial_seeds=stats.found > 0 and not stats.complete,
+    )
 
 
 def _note_large_config(method, rows):
@@ -266,7 +275,8 @@ def _summarize_base2new(collector, method, datasets):
     base, base_absent = collector.collect("base", method, datasets, backbones)
     new, new_absent = collector.collect("new", method, datasets, backbones)
     collector.warn_absent(
-        method, {"base": base_absent, "new": new_absent},
+        method,
+        {"base": base_absent, "new": new_absent},
         {"base": datasets, "new": datasets},
     )
     rows = []
@@ -276,7 +286,8 @@ def _summarize_base2new(collector, method, datasets):
         if base_stats.found and new_stats.found:
             hm = harmonic_mean(base_stats.mean, new_stats.mean)
         issues = [
-            issue for issue in (_seed_issue(base_stats, "Base"), _seed_issue(new_stats, "New"))
+            issue
+            for issue in (_seed_issue(base_stats, "Base"), _seed_issue(new_stats, "New"))
             if issue
         ]
         flagged = bool(issues)
@@ -284,19 +295,28 @@ def _summarize_base2new(collector, method, datasets):
             seeds = base_stats.label
         else:
             seeds = f"base {base_stats.label}, new {new_stats.label}"
-        rows.append(SummaryRow(
-            dataset, display_name(dataset),
-            {"Base": base_stats.mean, "New": new_stats.mean, "HM": hm},
-            seeds + (f" {FLAG}" if flagged else ""), "; ".join(issues), flagged,
-            partial_seeds=any(0 < stats.found < len(stats.expected_seeds)
-                              for stats in (base_stats, new_stats)),
-        ))
+        rows.append(
+            SummaryRow(
+                dataset,
+                display_name(dataset),
+                {"Base": base_stats.mean, "New": new_stats.mean, "HM": hm},
+                seeds + (f" {FLAG}" if flagged else ""),
+                "; ".join(issues),
+                flagged,
+                partial_seeds=any(
+                    0 < stats.found < len(stats.expected_seeds) for stats in (base_stats, new_stats)
+                ),
+            )
+        )
     # Papers average Base and New over datasets and take the HM of those averages.
     average, used = _average_row(
-        "Average", rows, ("Base", "New"),
+        "Average",
+        rows,
+        ("Base", "New"),
         combine=lambda values: {
             "HM": harmonic_mean(values["Base"], values["New"])
-            if values["Base"] is not None else None
+            if values["Base"] is not None
+            else None
         },
     )
     _note_large_config(method, rows)
@@ -335,8 +355,9 @@ def summarize(output_root, protocol, seeds=(1, 2, 3), metric="accuracy", dataset
     methods = collector.methods()
     if not methods:
         roots = ", ".join(sorted(set(collector.stage_roots.values())))
-        raise NoRunsFound(f"no {protocol.name} runs (<dataset>/shots_<K>/<TRAINER>/<TAG>/seed<S>) "
-                          f"under {roots}")
+        raise NoRunsFound(
+            f"no {protocol.name} runs (<dataset>/shots_<K>/<TRAINER>/<TAG>/seed<S>) under {roots}"
+        )
     warnings = collector.warnings
     summaries = []
     if protocol.source_dataset is None:
@@ -353,20 +374,33 @@ def summarize(output_root, protocol, seeds=(1, 2, 3), metric="accuracy", dataset
                 summaries.append(_summarize_accuracy(collector, method, [], expected))
     else:
         sources = _choose_datasets(
-            (protocol.source_dataset,), collector.found_datasets("source"), None, warnings,
+            (protocol.source_dataset,),
+            collector.found_datasets("source"),
+            None,
+            warnings,
             "source datasets",
         )
         found_targets = collector.found_datasets("target")
         for dataset in sorted(found_targets & set(sources)):
-            warnings.append(f"ignored {collector.stage_name('target')}/{dataset}: it is the source "
-                            "dataset (its accuracy comes from the training run)")
+            warnings.append(
+                f"ignored {collector.stage_name('target')}/{dataset}: it is the source "
+                "dataset (its accuracy comes from the training run)"
+            )
         targets = _choose_datasets(
-            protocol.default_datasets, found_targets - set(sources), datasets, warnings,
+            protocol.default_datasets,
+            found_targets - set(sources),
+            datasets,
+            warnings,
             "target datasets",
         )
         for method in methods:
             summaries.append(_summarize_accuracy(collector, method, sources, targets))
     return ProtocolSummary(
-        protocol, tuple(seeds), metric, summaries, warnings,
-        collector.runs_from_json, collector.runs_from_log,
+        protocol,
+        tuple(seeds),
+        metric,
+        summaries,
+        warnings,
+        collector.runs_from_json,
+        collector.runs_from_log,
     )

@@ -12,6 +12,7 @@ A test prints a block such as::
 Metrics are read only after an end-signal line, as CoOp's parser does, so that validation results
 printed while training are never taken for the final test result.
 """
+
 import re
 
 # A training run prints one of these lines before its final test: Dassl (CoOp, CoCoOp) the
@@ -64,7 +65,7 @@ def read_result_blocks(lines, end_signals):
 
 
 def read_log_blocks(log_path, end_signals):
-    with open(log_path, "r", encoding="utf-8", errors="replace") as log_file:
+    with open(log_path, encoding="utf-8", errors="replace") as log_file:
         return read_result_blocks(log_file, end_signals)
 
 
@@ -77,5 +78,5 @@ def last_block_with(blocks, metric):
 
 
 def has_end_signal(log_path, end_signals):
-    with open(log_path, "r", encoding="utf-8", errors="replace") as log_file:
+    with open(log_path, encoding="utf-8", errors="replace") as log_file:
         return any(line.strip() in end_signals for line in log_file)

@@ -1,4 +1,5 @@
 """Grouped bar chart of one table column (HM for base-to-new) per dataset and method."""
+
 import numpy as np
 
 
@@ -45,9 +46,16 @@ def plot_table(table, column, path, title=None):
         for slot, name in enumerate(names):
             value, flagged = series[name][group]
             offset = position + bar_width * (slot - (len(names) - 1) / 2)
-            axes.bar(offset, value, bar_width, color=colours[name], edgecolor="black",
-                     linewidth=0.4, hatch="//" if flagged else None,
-                     label=None if name in labelled else name)
+            axes.bar(
+                offset,
+                value,
+                bar_width,
+                color=colours[name],
+                edgecolor="black",
+                linewidth=0.4,
+                hatch="//" if flagged else None,
+                label=None if name in labelled else name,
+            )
             labelled.add(name)
     drawn = sum(len(names) for names in present)
     axes.set_xticks(positions)

@@ -9,25 +9,45 @@ Layout written by the scripts (``<OUTPUT>`` defaults to ``output/``)::
     <OUTPUT>/domain_generalization/test/<target>/... (source from the ImageNet training run)
     <OUTPUT>/few_shot/<dataset>/shots_<K>/...
 """
+
 from dataclasses import dataclass
 
 from tools.results.log_parsing import TEST_END_SIGNALS, TRAIN_END_SIGNALS
 
 # The 11 datasets of CoOp/CoCoOp in the order papers print them (config names, lowercase).
 ELEVEN_DATASETS = (
-    "imagenet", "caltech101", "oxford_pets", "stanford_cars", "oxford_flowers", "food101",
-    "fgvc_aircraft", "sun397", "dtd", "eurosat", "ucf101",
+    "imagenet",
+    "caltech101",
+    "oxford_pets",
+    "stanford_cars",
+    "oxford_flowers",
+    "food101",
+    "fgvc_aircraft",
+    "sun397",
+    "dtd",
+    "eurosat",
+    "ucf101",
 )
 IMAGENET_VARIANTS = ("imagenetv2", "imagenet_sketch", "imagenet_a", "imagenet_r")
 # Datasets the scripts may run with a config of their own (LARGE_CFG in scripts/common.sh).
 LARGE_CONFIG_DATASETS = ("imagenet", "sun397")
 
 DISPLAY_NAMES = {
-    "imagenet": "ImageNet", "caltech101": "Caltech101", "oxford_pets": "OxfordPets",
-    "stanford_cars": "StanfordCars", "oxford_flowers": "Flowers102", "food101": "Food101",
-    "fgvc_aircraft": "FGVCAircraft", "sun397": "SUN397", "dtd": "DTD", "eurosat": "EuroSAT",
-    "ucf101": "UCF101", "imagenetv2": "ImageNetV2", "imagenet_sketch": "ImageNet-Sketch",
-    "imagenet_a": "ImageNet-A", "imagenet_r": "ImageNet-R",
+    "imagenet": "ImageNet",
+    "caltech101": "Caltech101",
+    "oxford_pets": "OxfordPets",
+    "stanford_cars": "StanfordCars",
+    "oxford_flowers": "Flowers102",
+    "food101": "Food101",
+    "fgvc_aircraft": "FGVCAircraft",
+    "sun397": "SUN397",
+    "dtd": "DTD",
+    "eurosat": "EuroSAT",
+    "ucf101": "UCF101",
+    "imagenetv2": "ImageNetV2",
+    "imagenet_sketch": "ImageNet-Sketch",
+    "imagenet_a": "ImageNet-A",
+    "imagenet_r": "ImageNet-R",
 }
 
 

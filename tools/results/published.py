@@ -1,4 +1,5 @@
 """Published numbers (``published_results.csv``) and which trainer each belongs to."""
+
 import csv
 import os
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ def _parse_number(text, where):
 
 def load_published(path=PUBLISHED_CSV):
     """Every row of the published-results file; lines starting with '#' are comments."""
-    with open(path, "r", encoding="utf-8", newline="") as csv_file:
+    with open(path, encoding="utf-8", newline="") as csv_file:
         lines = [line for line in csv_file if line.strip() and not line.lstrip().startswith("#")]
     rows = []
     for line_number, record in enumerate(csv.DictReader(lines), start=2):
@@ -58,15 +59,17 @@ def load_published(path=PUBLISHED_CSV):
             if (record.get(name) or "").strip()
         }
         shots = (record.get("shots") or "").strip()
-        rows.append(PublishedRow(
-            protocol=record["protocol"].strip(),
-            method=record["method"].strip(),
-            dataset=record["dataset"].strip().lower(),
-            shots=int(shots) if shots else None,
-            backbone=(record.get("backbone") or "").strip(),
-            values=values,
-            reference=(record.get("reference") or "").strip(),
-        ))
+        rows.append(
+            PublishedRow(
+                protocol=record["protocol"].strip(),
+                method=record["method"].strip(),
+                dataset=record["dataset"].strip().lower(),
+                shots=int(shots) if shots else None,
+                backbone=(record.get("backbone") or "").strip(),
+                values=values,
+                reference=(record.get("reference") or "").strip(),
+            )
+        )
     return rows
 
 

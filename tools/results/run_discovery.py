@@ -1,4 +1,5 @@
 """Find run directories: the seeds of one experiment, or every run of a protocol's tree."""
+
 import os
 import re
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ def _subdirs(directory):
     if not os.path.isdir(directory):
         return []
     names = [
-        entry.name for entry in os.scandir(directory)
+        entry.name
+        for entry in os.scandir(directory)
         if entry.is_dir() and not entry.name.startswith(".")
     ]
     return sorted(names, key=_natural_key)
@@ -74,7 +76,7 @@ class Method:
 
 def _options_suffix(tag):
     """The scripts append ``_opts-<hash>`` of the extra options to the config name."""
-    return tag[tag.index("_opts-"):] if "_opts-" in tag else ""
+    return tag[tag.index("_opts-") :] if "_opts-" in tag else ""
 
 
 def group_methods(datasets_of, large_datasets):
@@ -92,12 +94,16 @@ def group_methods(datasets_of, large_datasets):
     methods = []
     for members in groups.values():
         large_only = [
-            experiment for experiment in members
+            experiment
+            for experiment in members
             if large_datasets and datasets_of[experiment] <= set(large_datasets)
         ]
         others = [experiment for experiment in members if experiment not in large_only]
-        if (len(large_only) == 1 and len(others) == 1
-                and not datasets_of[others[0]] & set(large_datasets)):
+        if (
+            len(large_only) == 1
+            and len(others) == 1
+            and not datasets_of[others[0]] & set(large_datasets)
+        ):
             methods.append(Method(others[0], large_only[0], tuple(large_datasets)))
         else:
             methods.extend(Method(experiment) for experiment in members)
@@ -115,7 +121,11 @@ class RunDir:
 def run_dir_path(stage_root, dataset, experiment, seed):
     """Where the scripts put the run of ``seed`` (whether or not it exists)."""
     return os.path.join(
-        stage_root, dataset, f"shots_{experiment.shots}", experiment.trainer, experiment.tag,
+        stage_root,
+        dataset,
+        f"shots_{experiment.shots}",
+        experiment.trainer,
+        experiment.tag,
         f"seed{seed}",
     )
 
@@ -140,10 +150,14 @@ def scan_stage(stage_root):
                     for seed_name in _subdirs(tag_dir):
                         seed_match = SEED_DIR.match(seed_name)
                         if seed_match:
-                            runs.append(RunDir(
-                                dataset, experiment, int(seed_match.group(1)),
-                                os.path.join(tag_dir, seed_name),
-                            ))
+                            runs.append(
+                                RunDir(
+                                    dataset,
+                                    experiment,
+                                    int(seed_match.group(1)),
+                                    os.path.join(tag_dir, seed_name),
+                                )
+                            )
     return runs
 
 

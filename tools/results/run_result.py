@@ -4,6 +4,7 @@
 the log prints one decimal. Only ``log.txt`` is read, never a time-suffixed sibling
 (``log.txt-2026-...``) left by a re-run.
 """
+
 import json
 import os
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ class RunResult:
 def _read_result_json(json_path):
     """The parsed result.json as a dict, or an error message."""
     try:
-        with open(json_path, "r", encoding="utf-8") as json_file:
+        with open(json_path, encoding="utf-8") as json_file:
             content = json.load(json_file)
     except (OSError, ValueError) as error:
         return None, f"unreadable {json_path} ({error}); using {LOG_FILE}"

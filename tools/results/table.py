@@ -1,5 +1,6 @@
 """The comparison table: rows from a ProtocolSummary (and published numbers), rendered as a
 terminal table, Markdown or CSV."""
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -70,30 +71,47 @@ def _paper_rows(summary, method_summary, published_rows, group):
     rows = []
     for paper in rows_for(published_rows, summary.protocol.name, published_method):
         our_row = ours_by_key.get(paper.dataset)
-        label = our_row.label if our_row else (
-            "Average" if paper.dataset == AVERAGE_KEY else display_name(paper.dataset)
+        label = (
+            our_row.label
+            if our_row
+            else ("Average" if paper.dataset == AVERAGE_KEY else display_name(paper.dataset))
         )
         columns = summary.protocol.value_columns
         note = f"to fill in {PUBLISHED_CSV_HINT}" if paper.to_fill else paper.reference
-        rows.append(TableRow(
-            _row_cells(published_method + PAPER_SUFFIX, paper.shots, label,
-                       {column: paper.values.get(column) for column in columns}, "", note),
-            "paper", group,
-        ))
+        rows.append(
+            TableRow(
+                _row_cells(
+                    published_method + PAPER_SUFFIX,
+                    paper.shots,
+                    label,
+                    {column: paper.values.get(column) for column in columns},
+                    "",
+                    note,
+                ),
+                "paper",
+                group,
+            )
+        )
         if paper.to_fill or our_row is None:
             continue
         differences = {
-            column: (our_row.values[column] - paper.values[column]
-                     if our_row.values.get(column) is not None and column in paper.values
-                     else None)
+            column: (
+                our_row.values[column] - paper.values[column]
+                if our_row.values.get(column) is not None and column in paper.values
+                else None
+            )
             for column in columns
         }
         issues = _comparability_issues(summary, method_summary, our_row, paper)
         note = f"{FLAG} not comparable: " + ", ".join(issues) if issues else "ours - paper"
-        rows.append(TableRow(
-            _row_cells(ours.label, ours.shots, label + DIFF_SUFFIX, differences, "", note),
-            "diff", group, bool(issues),
-        ))
+        rows.append(
+            TableRow(
+                _row_cells(ours.label, ours.shots, label + DIFF_SUFFIX, differences, "", note),
+                "diff",
+                group,
+                bool(issues),
+            )
+        )
     return rows, published_method
 
 
@@ -111,11 +129,15 @@ def _footnotes(summary, with_paper):
         )
     elif summary.protocol.source_dataset:
         notes.append("Average (targets): mean over the target datasets; the source is not in it.")
-    notes.append(f"Seeds: seeds with a result / seeds expected; '{FLAG}' marks missing data "
-                 "(see the warnings).")
+    notes.append(
+        f"Seeds: seeds with a result / seeds expected; '{FLAG}' marks missing data "
+        "(see the warnings)."
+    )
     if with_paper:
-        notes.append(f"'{PAPER_SUFFIX.strip()}': published numbers; '{DIFF_SUFFIX.strip()}' rows: "
-                     "ours minus published.")
+        notes.append(
+            f"'{PAPER_SUFFIX.strip()}': published numbers; '{DIFF_SUFFIX.strip()}' rows: "
+            "ours minus published."
+        )
     return notes
 
 
@@ -129,11 +151,16 @@ def build_table(summary, published_rows=None):
     for group, method_summary in enumerate(summary.methods):
         method = method_summary.method
         for row in method_summary.rows:
-            rows.append(TableRow(
-                _row_cells(method.label, method.shots, row.label, row.values, row.seeds,
-                           row.note),
-                "average" if row.key == AVERAGE_KEY else "dataset", group, row.flagged,
-            ))
+            rows.append(
+                TableRow(
+                    _row_cells(
+                        method.label, method.shots, row.label, row.values, row.seeds, row.note
+                    ),
+                    "average" if row.key == AVERAGE_KEY else "dataset",
+                    group,
+                    row.flagged,
+                )
+            )
         if published_rows is not None:
             paper_rows, published_method = _paper_rows(
                 summary, method_summary, published_rows, group
@@ -148,14 +175,27 @@ def build_table(summary, published_rows=None):
                 continue
             label = "Average" if paper.dataset == AVERAGE_KEY else display_name(paper.dataset)
             note = f"to fill in {PUBLISHED_CSV_HINT}" if paper.to_fill else paper.reference
-            rows.append(TableRow(
-                _row_cells(paper.method + PAPER_SUFFIX, paper.shots, label,
-                           {column: paper.values.get(column) for column in value_columns}, "",
-                           note),
-                "paper", group,
-            ))
-    return Table(columns, value_columns, rows, _footnotes(summary, published_rows is not None),
-                 list(summary.warnings))
+            rows.append(
+                TableRow(
+                    _row_cells(
+                        paper.method + PAPER_SUFFIX,
+                        paper.shots,
+                        label,
+                        {column: paper.values.get(column) for column in value_columns},
+                        "",
+                        note,
+                    ),
+                    "paper",
+                    group,
+                )
+            )
+    return Table(
+        columns,
+        value_columns,
+        rows,
+        _footnotes(summary, published_rows is not None),
+        list(summary.warnings),
+    )
 
 
 def _format_cell(value, kind, decimals, empty):
@@ -174,8 +214,10 @@ def _formatted_rows(table, decimals, empty):
 
 
 def _alignment(table):
-    return ["right" if column in table.value_columns or column == "Shots" else "left"
-            for column in table.columns]
+    return [
+        "right" if column in table.value_columns or column == "Shots" else "left"
+        for column in table.columns
+    ]
 
 
 def render_text(table):
@@ -187,8 +229,16 @@ def render_text(table):
             lines.append(SEPARATING_LINE)
         lines.append(cells)
         previous_group = row.group
-    parts = [tabulate(lines, headers=table.columns, tablefmt="simple", disable_numparse=True,
-                      colalign=_alignment(table)), ""]
+    parts = [
+        tabulate(
+            lines,
+            headers=table.columns,
+            tablefmt="simple",
+            disable_numparse=True,
+            colalign=_alignment(table),
+        ),
+        "",
+    ]
     parts += [f"Note: {note}" for note in table.footnotes]
     if table.warnings:
         parts += ["", f"Warnings ({len(table.warnings)}):"]
@@ -198,10 +248,20 @@ def render_text(table):
 
 def render_markdown(table):
     """A GitHub Markdown table followed by the footnotes and the warnings as lists."""
-    cells = [[cell.replace("|", "\\|") for cell in row]
-             for row in _formatted_rows(table, TABLE_DECIMALS, "-")]
-    parts = [tabulate(cells, headers=table.columns, tablefmt="github", disable_numparse=True,
-                      colalign=_alignment(table)), ""]
+    cells = [
+        [cell.replace("|", "\\|") for cell in row]
+        for row in _formatted_rows(table, TABLE_DECIMALS, "-")
+    ]
+    parts = [
+        tabulate(
+            cells,
+            headers=table.columns,
+            tablefmt="github",
+            disable_numparse=True,
+            colalign=_alignment(table),
+        ),
+        "",
+    ]
     parts += [f"- {note}" for note in table.footnotes]
     if table.warnings:
         parts += ["", f"**Warnings ({len(table.warnings)})**", ""]

@@ -2,6 +2,7 @@
 
 One addition: OPTIM.EPS, the epsilon of the Adam family (SEP's configs set it).
 """
+
 from yacs.config import CfgNode as CN
 
 _C = CN()

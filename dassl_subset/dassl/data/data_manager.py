@@ -1,10 +1,10 @@
 """Dataset -> transforms -> data loaders for train_x / train_u / val / test."""
+
 import torch
+from dassl.utils import read_image
 from tabulate import tabulate
 from torch.utils.data import Dataset as TorchDataset
 from torchvision.transforms import Compose, Normalize, Resize, ToTensor
-
-from dassl.utils import read_image
 
 from .datasets import build_dataset
 from .samplers import build_sampler
@@ -23,7 +23,12 @@ def build_data_loader(
     dataset_wrapper=None,
 ):
     sampler = build_sampler(
-        sampler_type, cfg=cfg, data_source=data_source, batch_size=batch_size, n_domain=n_domain, n_ins=n_ins
+        sampler_type,
+        cfg=cfg,
+        data_source=data_source,
+        batch_size=batch_size,
+        n_domain=n_domain,
+        n_ins=n_ins,
     )
     wrapper_class = DatasetWrapper if dataset_wrapper is None else dataset_wrapper
     data_loader = torch.utils.data.DataLoader(
@@ -41,7 +46,7 @@ def build_data_loader(
 
 
 class DataManager:
-    """Builds the dataset named in the config and its loaders (val_loader is None without val data)."""
+    """Builds the config's dataset and its loaders (val_loader is None without val data)."""
 
     def __init__(self, cfg, custom_tfm_train=None, custom_tfm_test=None, dataset_wrapper=None):
         dataset = build_dataset(cfg)
@@ -151,10 +156,15 @@ class DatasetWrapper(TorchDataset):
         self.k_tfm = cfg.DATALOADER.K_TRANSFORMS if is_train else 1
         self.return_img0 = cfg.DATALOADER.RETURN_IMG0
         if self.k_tfm > 1 and transform is None:
-            raise ValueError(f"Cannot augment the image {self.k_tfm} times because transform is None")
+            raise ValueError(
+                f"Cannot augment the image {self.k_tfm} times because transform is None"
+            )
 
         # img0: the image only resized and converted, without augmentation
-        to_tensor = [Resize(cfg.INPUT.SIZE, interpolation=INTERPOLATION_MODES[cfg.INPUT.INTERPOLATION]), ToTensor()]
+        to_tensor = [
+            Resize(cfg.INPUT.SIZE, interpolation=INTERPOLATION_MODES[cfg.INPUT.INTERPOLATION]),
+            ToTensor(),
+        ]
         if "normalize" in cfg.INPUT.TRANSFORMS:
             to_tensor.append(Normalize(mean=cfg.INPUT.PIXEL_MEAN, std=cfg.INPUT.PIXEL_STD))
         self.to_tensor = Compose(to_tensor)

@@ -5,6 +5,7 @@ adds config-driven data, evaluation and hooks; ``TrainerX`` iterates labelled da
 Subclasses implement ``build_model`` and ``forward_backward`` (and step the schedulers, as
 CoOp-family trainers do, via ``update_lr`` on the last batch of each epoch).
 """
+
 import datetime
 import os
 import time
@@ -12,8 +13,6 @@ from collections import OrderedDict
 
 import numpy as np
 import torch
-from tqdm import tqdm
-
 from dassl.data import DataManager
 from dassl.evaluation import build_evaluator
 from dassl.utils import (
@@ -25,6 +24,7 @@ from dassl.utils import (
     save_checkpoint,
     tolist_if_not,
 )
+from tqdm import tqdm
 
 
 class TrainerBase:
@@ -66,10 +66,12 @@ class TrainerBase:
                 "scheduler": None if sched is None else sched.state_dict(),
                 "val_result": val_result,
             }
-            save_checkpoint(state, os.path.join(directory, name), is_best=is_best, model_name=model_name)
+            save_checkpoint(
+                state, os.path.join(directory, name), is_best=is_best, model_name=model_name
+            )
 
     def resume_model_if_exist(self, directory):
-        """Resume every model from ``directory/<name>/``; return the epoch to start at (0 if none)."""
+        """Resume every model from ``directory/<name>/``; return the epoch to start at (0: none)."""
         names = self.get_model_names()
         if not all(os.path.exists(os.path.join(directory, name)) for name in names):
             print("No checkpoint found, train from scratch")
@@ -78,14 +80,20 @@ class TrainerBase:
         start_epoch = 0
         for name in names:
             start_epoch = resume_from_checkpoint(
-                os.path.join(directory, name), self._models[name], self._optims[name], self._scheds[name]
+                os.path.join(directory, name),
+                self._models[name],
+                self._optims[name],
+                self._scheds[name],
             )
         return start_epoch
 
     def load_model(self, directory, epoch=None):
         """Load ``model-best.pth.tar`` (or ``model.pth.tar-{epoch}``) weights of every model."""
         if not directory:
-            print("Note that load_model() is skipped as no pretrained model is given (ignore this if it's done on purpose)")
+            print(
+                "Note that load_model() is skipped as no pretrained model is given "
+                "(ignore this if it's done on purpose)"
+            )
             return
         model_file = "model-best.pth.tar" if epoch is None else f"model.pth.tar-{epoch}"
         for name in self.get_model_names():
@@ -95,7 +103,9 @@ class TrainerBase:
             checkpoint = load_checkpoint(model_path)
             val_result = checkpoint.get("val_result")
             val_text = "None" if val_result is None else f"{val_result:.1f}"
-            print(f"Load {model_path} to {name} (epoch={checkpoint['epoch']}, val_result={val_text})")
+            print(
+                f"Load {model_path} to {name} (epoch={checkpoint['epoch']}, val_result={val_text})"
+            )
             self._models[name].load_state_dict(checkpoint["state_dict"])
 
     def set_model_mode(self, mode="train", names=None):
@@ -224,7 +234,8 @@ class SimpleTrainer(TrainerBase):
     def build_model(self):
         raise NotImplementedError(
             f"{type(self).__name__} must implement build_model() and register its model with "
-            "self.register_model(name, model, optim, sched) (the built-in Dassl subset has no SimpleNet)"
+            "self.register_model(name, model, optim, sched) "
+            "(the built-in Dassl subset has no SimpleNet)"
         )
 
     def train(self):
@@ -262,7 +273,12 @@ class SimpleTrainer(TrainerBase):
             current_result = self.test(split="val")
             if current_result > self.best_result:
                 self.best_result = current_result
-                self.save_model(self.epoch, self.output_dir, val_result=current_result, model_name="model-best.pth.tar")
+                self.save_model(
+                    self.epoch,
+                    self.output_dir,
+                    val_result=current_result,
+                    model_name="model-best.pth.tar",
+                )
 
         if meets_checkpoint_freq or is_last_epoch:
             self.save_model(self.epoch, self.output_dir)
@@ -302,7 +318,7 @@ class SimpleTrainer(TrainerBase):
         return self._optims[first_name].param_groups[0]["lr"]
 
     def get_specific_lr(self, names=None):
-        """lr of the first param group of the model named ``names`` (a single name; default: first)."""
+        """lr of the first param group of the model ``names`` (a single name; default: first)."""
         name = self.get_model_names()[0] if names is None else self.get_model_names(names)[0]
         return self._optims[name].param_groups[0]["lr"]
 
@@ -335,7 +351,12 @@ class TrainerX(SimpleTrainer):
             end = time.time()
 
     def _progress_line(self, batch_time, data_time, losses):
-        batches_left = self.num_batches - self.batch_idx - 1 + (self.max_epoch - self.epoch - 1) * self.num_batches
+        batches_left = (
+            self.num_batches
+            - self.batch_idx
+            - 1
+            + (self.max_epoch - self.epoch - 1) * self.num_batches
+        )
         eta = datetime.timedelta(seconds=int(batch_time.avg * batches_left))
         return " ".join(
             [
@@ -350,4 +371,8 @@ class TrainerX(SimpleTrainer):
         )
 
     def parse_batch_train(self, batch):
-        return batch["img"].to(self.device), batch["label"].to(self.device), batch["domain"].to(self.device)
+        return (
+            batch["img"].to(self.device),
+            batch["label"].to(self.device),
+            batch["domain"].to(self.device),
+        )

@@ -1,4 +1,5 @@
 """Accumulate predictions batch by batch and report accuracy / error / macro F1."""
+
 import os
 from collections import OrderedDict, defaultdict
 

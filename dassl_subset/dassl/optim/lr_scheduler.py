@@ -6,6 +6,7 @@ Dassl they do not pass ``verbose`` to torch (rejected by torch >= 2.13), and the
 nests the successor's state_dict instead of the successor object, so checkpoints stay plain
 data that ``torch.load(weights_only=True)`` accepts.
 """
+
 import torch
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -30,7 +31,11 @@ class _BaseWarmupScheduler(LRScheduler):
             super().step(epoch)
 
     def state_dict(self):
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "successor")}
+        state = {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in ("optimizer", "successor")
+        }
         state["successor"] = self.successor.state_dict()
         return state
 
@@ -79,14 +84,20 @@ def _main_scheduler(optimizer, optim_cfg):
         if isinstance(stepsize, (list, tuple)):
             stepsize = stepsize[-1]
         if not isinstance(stepsize, int):
-            raise TypeError(f"OPTIM.STEPSIZE must be an int for single_step, but got {type(stepsize)}")
+            raise TypeError(
+                f"OPTIM.STEPSIZE must be an int for single_step, but got {type(stepsize)}"
+            )
         if stepsize <= 0:
             stepsize = optim_cfg.MAX_EPOCH
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=stepsize, gamma=optim_cfg.GAMMA)
     if name == "multi_step":
         if not isinstance(stepsize, (list, tuple)):
-            raise TypeError(f"OPTIM.STEPSIZE must be a list for multi_step, but got {type(stepsize)}")
-        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(stepsize), gamma=optim_cfg.GAMMA)
+            raise TypeError(
+                f"OPTIM.STEPSIZE must be a list for multi_step, but got {type(stepsize)}"
+            )
+        return torch.optim.lr_scheduler.MultiStepLR(
+            optimizer, milestones=list(stepsize), gamma=optim_cfg.GAMMA
+        )
     return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, float(optim_cfg.MAX_EPOCH))
 
 
@@ -101,7 +112,13 @@ def build_lr_scheduler(optimizer, optim_cfg):
     if not optim_cfg.WARMUP_RECOUNT:
         scheduler.last_epoch = optim_cfg.WARMUP_EPOCH
     if optim_cfg.WARMUP_TYPE == "constant":
-        return ConstantWarmupScheduler(optimizer, scheduler, optim_cfg.WARMUP_EPOCH, optim_cfg.WARMUP_CONS_LR)
+        return ConstantWarmupScheduler(
+            optimizer, scheduler, optim_cfg.WARMUP_EPOCH, optim_cfg.WARMUP_CONS_LR
+        )
     if optim_cfg.WARMUP_TYPE == "linear":
-        return LinearWarmupScheduler(optimizer, scheduler, optim_cfg.WARMUP_EPOCH, optim_cfg.WARMUP_MIN_LR)
-    raise ValueError(f"OPTIM.WARMUP_TYPE must be 'constant' or 'linear', but got {optim_cfg.WARMUP_TYPE}")
+        return LinearWarmupScheduler(
+            optimizer, scheduler, optim_cfg.WARMUP_EPOCH, optim_cfg.WARMUP_MIN_LR
+        )
+    raise ValueError(
+        f"OPTIM.WARMUP_TYPE must be 'constant' or 'linear', but got {optim_cfg.WARMUP_TYPE}"
+    )

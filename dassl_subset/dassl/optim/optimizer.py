@@ -1,4 +1,5 @@
 """Build a torch optimizer from the OPTIM config node."""
+
 import warnings
 
 import torch
@@ -21,7 +22,10 @@ def _staged_param_groups(model, optim_cfg):
     base_params, new_params = [], []
     for name, child in model.named_children():
         (new_params if name in new_layers else base_params).extend(child.parameters())
-    return [{"params": base_params, "lr": optim_cfg.LR * optim_cfg.BASE_LR_MULT}, {"params": new_params}]
+    return [
+        {"params": base_params, "lr": optim_cfg.LR * optim_cfg.BASE_LR_MULT},
+        {"params": new_params},
+    ]
 
 
 def build_optimizer(model, optim_cfg, param_groups=None):
@@ -35,7 +39,9 @@ def build_optimizer(model, optim_cfg, param_groups=None):
         raise ValueError(f"OPTIM.NAME must be one of {AVAI_OPTIMS}, but got {name}")
 
     if param_groups is not None and optim_cfg.STAGED_LR:
-        warnings.warn("OPTIM.STAGED_LR is ignored when param_groups are given; set group lrs yourself")
+        warnings.warn(
+            "OPTIM.STAGED_LR is ignored when param_groups are given; set group lrs yourself"
+        )
     if param_groups is None:
         if optim_cfg.STAGED_LR:
             param_groups = _staged_param_groups(model, optim_cfg)
@@ -45,7 +51,11 @@ def build_optimizer(model, optim_cfg, param_groups=None):
             param_groups = model
 
     lr, weight_decay = optim_cfg.LR, optim_cfg.WEIGHT_DECAY
-    adam_kwargs = {"lr": lr, "weight_decay": weight_decay, "betas": (optim_cfg.ADAM_BETA1, optim_cfg.ADAM_BETA2)}
+    adam_kwargs = {
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "betas": (optim_cfg.ADAM_BETA1, optim_cfg.ADAM_BETA2),
+    }
     if "EPS" in optim_cfg:
         adam_kwargs["eps"] = optim_cfg.EPS
 
@@ -68,5 +78,9 @@ def build_optimizer(model, optim_cfg, param_groups=None):
             nesterov=optim_cfg.SGD_NESTEROV,
         )
     return torch.optim.RMSprop(
-        param_groups, lr=lr, momentum=optim_cfg.MOMENTUM, weight_decay=weight_decay, alpha=optim_cfg.RMSPROP_ALPHA
+        param_groups,
+        lr=lr,
+        momentum=optim_cfg.MOMENTUM,
+        weight_decay=weight_decay,
+        alpha=optim_cfg.RMSPROP_ALPHA,
     )

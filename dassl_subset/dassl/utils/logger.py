@@ -1,4 +1,5 @@
 """Tee everything printed to stdout into a log file."""
+
 import os
 import sys
 import time

@@ -1,4 +1,5 @@
 """Running averages of scalars for progress lines."""
+
 from collections import defaultdict
 
 import torch
@@ -44,4 +45,6 @@ class MetricMeter:
             self.meters[name].update(value)
 
     def __str__(self):
-        return self.delimiter.join(f"{name} {m.val:.4f} ({m.avg:.4f})" for name, m in self.meters.items())
+        return self.delimiter.join(
+            f"{name} {m.val:.4f} ({m.avg:.4f})" for name, m in self.meters.items()
+        )

@@ -1,4 +1,5 @@
 """Name -> class/function registry used for trainers, datasets and evaluators."""
+
 from .tools import get_most_similar_str_to_a_from_b
 
 __all__ = ["Registry"]
@@ -13,11 +14,14 @@ class Registry:
 
     def _do_register(self, name, obj, force=False):
         if name in self._obj_map and not force:
-            raise KeyError(f'An object named "{name}" was already registered in "{self._name}" registry')
+            raise KeyError(
+                f'An object named "{name}" was already registered in "{self._name}" registry'
+            )
         self._obj_map[name] = obj
 
     def register(self, obj=None, force=False):
         if obj is None:
+
             def decorator(fn_or_class):
                 self._do_register(fn_or_class.__name__, fn_or_class, force=force)
                 return fn_or_class

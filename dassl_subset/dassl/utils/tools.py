@@ -1,4 +1,5 @@
 """Small filesystem, randomness and string helpers."""
+
 import json
 import os
 import random
@@ -41,7 +42,7 @@ def check_isfile(fpath):
 
 
 def read_json(fpath):
-    with open(fpath, "r") as f:
+    with open(fpath) as f:
         return json.load(f)
 
 
@@ -52,7 +53,9 @@ def atomic_write(fpath, write_fn, binary=False):
     """
     directory = os.path.dirname(os.path.abspath(fpath))
     mkdir_if_missing(directory)
-    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(fpath))
+    fd, tmp_path = tempfile.mkstemp(
+        dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(fpath)
+    )
     try:
         with os.fdopen(fd, "wb" if binary else "w") as f:
             write_fn(f)

@@ -3,6 +3,7 @@
 Checkpoints are written atomically and hold only plain data (tensors, numbers, strings, lists,
 dicts), so they load with ``torch.load(weights_only=True)``, the default since torch 2.6.
 """
+
 import os
 import pickle
 import random
@@ -47,9 +48,15 @@ def set_rng_state(state):
     version, py_internal, py_gauss = state["python"]
     random.setstate((version, tuple(py_internal), py_gauss))
     np_name, np_keys, np_pos, np_has_gauss, np_gauss = state["numpy"]
-    np.random.set_state((np_name, np.asarray(np_keys, dtype=np.uint32), np_pos, np_has_gauss, np_gauss))
+    np.random.set_state(
+        (np_name, np.asarray(np_keys, dtype=np.uint32), np_pos, np_has_gauss, np_gauss)
+    )
     torch.set_rng_state(state["torch"].cpu())
-    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+    if (
+        "cuda" in state
+        and torch.cuda.is_available()
+        and len(state["cuda"]) == torch.cuda.device_count()
+    ):
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
@@ -63,7 +70,7 @@ def save_checkpoint(state, save_dir, is_best=False, remove_module_from_keys=True
     state = dict(state)
     if remove_module_from_keys:
         state["state_dict"] = OrderedDict(
-            (key[len("module."):] if key.startswith("module.") else key, value)
+            (key[len("module.") :] if key.startswith("module.") else key, value)
             for key, value in state["state_dict"].items()
         )
     state.setdefault("rng_state", get_rng_state())
@@ -109,7 +116,7 @@ def resume_from_checkpoint(fdir, model, optimizer=None, scheduler=None):
     The RNG states saved with the checkpoint are restored too, so training continues as if
     it had never stopped.
     """
-    with open(os.path.join(fdir, CHECKPOINT_POINTER), "r") as f:
+    with open(os.path.join(fdir, CHECKPOINT_POINTER)) as f:
         fpath = os.path.join(fdir, f.readline().strip())
     print(f'Loading checkpoint from "{fpath}"')
     checkpoint = load_checkpoint(fpath)
@@ -146,7 +153,7 @@ def load_pretrained_weights(model, weight_path):
     matched, discarded = [], []
     for key, value in state_dict.items():
         if key.startswith("module."):
-            key = key[len("module."):]
+            key = key[len("module.") :]
         if key in model_dict and model_dict[key].size() == value.size():
             model_dict[key] = value
             matched.append(key)

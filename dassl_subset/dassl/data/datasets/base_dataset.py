@@ -2,6 +2,7 @@
 
 Attribute names match upstream Dassl so few-shot split pickles load with either package.
 """
+
 import os
 import random
 from collections import defaultdict
@@ -37,7 +38,10 @@ class Datum:
         return self._classname
 
     def __repr__(self):
-        return f"Datum(impath={self._impath!r}, label={self._label}, domain={self._domain}, classname={self._classname!r})"
+        return (
+            f"Datum(impath={self._impath!r}, label={self._label}, domain={self._domain}, "
+            f"classname={self._classname!r})"
+        )
 
 
 class DatasetBase:

@@ -1,4 +1,5 @@
 """Image transform pipelines named by INPUT.TRANSFORMS (the subset CoOp-family configs use)."""
+
 from torchvision.transforms import (
     CenterCrop,
     ColorJitter,
@@ -44,10 +45,13 @@ def build_transform(cfg, is_train=True, choices=None):
     choices = cfg.INPUT.TRANSFORMS if choices is None else choices
     unknown = [choice for choice in choices if choice not in AVAI_CHOICES]
     if unknown:
-        raise ValueError(f"Unknown INPUT.TRANSFORMS {unknown}; the built-in Dassl subset supports {AVAI_CHOICES}")
+        raise ValueError(
+            f"Unknown INPUT.TRANSFORMS {unknown}; the built-in Dassl subset supports {AVAI_CHOICES}"
+        )
     if cfg.INPUT.INTERPOLATION not in INTERPOLATION_MODES:
         raise ValueError(
-            f"INPUT.INTERPOLATION must be one of {list(INTERPOLATION_MODES)}, got {cfg.INPUT.INTERPOLATION}"
+            f"INPUT.INTERPOLATION must be one of {list(INTERPOLATION_MODES)}, "
+            f"got {cfg.INPUT.INTERPOLATION}"
         )
     build = _train_pipeline if is_train else _test_pipeline
     return Compose(build(cfg, choices))

@@ -1,8 +1,9 @@
 """CoOp's learnable context: ``[SOS] c_1 .. c_n <class tokens> . [EOS]`` per class."""
+
 import torch
 import torch.nn as nn
 
-from user_errors import ConfigError
+from run.user_errors import ConfigError
 
 from .text_encoder import tokenize
 
@@ -40,12 +41,21 @@ class ContextPromptLearner(nn.Module):
     context, so a model trained on some classes can be evaluated on others.
     """
 
-    def __init__(self, classnames, clip_model, n_ctx, ctx_init="", class_specific=False,
-                 class_token_position="end", class_template="{}."):
+    def __init__(
+        self,
+        classnames,
+        clip_model,
+        n_ctx,
+        ctx_init="",
+        class_specific=False,
+        class_token_position="end",
+        class_template="{}.",
+    ):
         super().__init__()
         if class_token_position not in CLASS_TOKEN_POSITIONS:
             raise ConfigError(
-                f'CLASS_TOKEN_POSITION "{class_token_position}" is not one of {CLASS_TOKEN_POSITIONS}'
+                f'CLASS_TOKEN_POSITION "{class_token_position}" is not one of '
+                f"{CLASS_TOKEN_POSITIONS}"
             )
         n_cls = len(classnames)
         ctx_vectors, placeholder = initial_context(
@@ -82,7 +92,7 @@ class ContextPromptLearner(nn.Module):
         return self.assemble(self.context())
 
     def assemble(self, ctx):
-        """Prompt embeddings ``[n_cls, L, D]`` for per-class context ``ctx`` ``[n_cls, n_ctx, D]``."""
+        """Prompt embeddings ``[n_cls, L, D]`` for per-class context ``ctx`` [n_cls, n_ctx, D]."""
         prefix, suffix = self.token_prefix, self.token_suffix
         if self.class_token_position == "end":
             return torch.cat([prefix, ctx, suffix], dim=1)

@@ -10,6 +10,7 @@ Once a newer checkpoint is complete (and the pointer names it), the older listed
 deleted; after the last epoch none is left. A file that is not on the list (Dassl's own
 checkpoints, the best model, anything else in the folder) is never deleted.
 """
+
 import os
 
 from .checkpoints import EPOCH_MODEL_PREFIX
@@ -25,8 +26,11 @@ def unfinished_model_dirs(directory, names):
     takes the folder for a checkpoint and fails on the missing pointer.
     """
     folders = [os.path.join(directory, name) for name in names]
-    return [folder for folder in folders if os.path.isdir(folder)
-            and not os.path.isfile(os.path.join(folder, CHECKPOINT_POINTER))]
+    return [
+        folder
+        for folder in folders
+        if os.path.isdir(folder) and not os.path.isfile(os.path.join(folder, CHECKPOINT_POINTER))
+    ]
 
 
 def engine_saves_epoch(cfg, epoch, max_epoch):
@@ -39,7 +43,7 @@ def read_resume_only_list(model_dir):
     path = os.path.join(model_dir, RESUME_ONLY_LIST)
     if not os.path.isfile(path):
         return []
-    with open(path, "r") as file:
+    with open(path) as file:
         return [line.strip() for line in file if line.strip()]
 
 

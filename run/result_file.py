@@ -1,4 +1,5 @@
 """A machine-readable record of each test run, written beside log.txt."""
+
 import hashlib
 import json
 import os

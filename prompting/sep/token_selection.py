@@ -1,4 +1,5 @@
 """Which pre-trained tokens SEP fuses into the prompt tokens ("representative tokens")."""
+
 import torch
 
 # "batch": token scores averaged over the batch, one index set for all images (the authors'

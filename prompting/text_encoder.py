@@ -1,4 +1,5 @@
 """CLIP's text transformer applied to prompt embeddings instead of token ids."""
+
 import torch
 import torch.nn as nn
 from clip import clip
@@ -92,7 +93,7 @@ def tokenize(prompts, device=None):
 
 @torch.no_grad()
 def encode_prompts_normalized(clip_model, prompts, batch_size=256):
-    """Frozen CLIP text features of plain-text prompts, L2-normalised, ``[n_prompts, embed_dim]``."""
+    """Frozen CLIP text features of plain-text prompts, L2-normalised, [n_prompts, embed_dim]."""
     device = clip_model.token_embedding.weight.device
     features = []
     for start in range(0, len(prompts), batch_size):

@@ -1,4 +1,5 @@
 """Load a CLIP model by name (downloads into CLIP's cache) or from a local checkpoint file."""
+
 import difflib
 import os
 import pickle
@@ -7,7 +8,7 @@ import warnings
 import torch
 from clip import clip
 
-from user_errors import UserError
+from run.user_errors import UserError
 
 CLIP_CACHE_DIR = os.path.expanduser("~/.cache/clip")
 
@@ -52,7 +53,9 @@ def load_clip_to_cpu(name_or_path, cache_dir=None):
     """CLIP as ``clip.build_model`` makes it: on the CPU, eval mode, weights in fp16."""
     path = resolve_clip_checkpoint(name_or_path, cache_dir)
     try:
-        with warnings.catch_warnings():  # torch deprecates JIT, but OpenAI ships CLIP as JIT archives
+        with (
+            warnings.catch_warnings()
+        ):  # torch deprecates JIT, but OpenAI ships CLIP as JIT archives
             warnings.simplefilter("ignore", FutureWarning)
             state_dict = torch.jit.load(path, map_location="cpu").eval().state_dict()
     except RuntimeError:  # not a JIT archive: a plain state_dict

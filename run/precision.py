@@ -1,9 +1,10 @@
 """The family's precision modes: fp16 (CLIP in half, as CoOp does), fp32, and amp."""
+
 import contextlib
 
 import torch
 
-from user_errors import ConfigError
+from .user_errors import ConfigError
 
 PRECISIONS = ("fp16", "fp32", "amp")
 

@@ -1,9 +1,10 @@
 """TokenFusion: the residual form, the two attention axes, inputs, dtypes."""
+
 import pytest
 import torch
 from clip.model import convert_weights
 
-from trainers.sep_model import TokenFusion
+from prompting.sep import TokenFusion
 
 S, K, WIDTH = 5, 3, 128  # 128 = two heads of 64: head splitting is exercised
 
@@ -138,9 +139,18 @@ def test_heads_are_width_over_64_and_at_least_one(width, heads):
 def test_parameters_scales_and_state_dict_keys():
     tfm = TokenFusion(WIDTH, hidden_dim=48, scale_init=0.5)
     assert set(tfm.state_dict()) == {
-        "ln_1.weight", "ln_1.bias", "ln_2.weight", "ln_2.bias",
-        "attn.in_proj_weight", "attn.in_proj_bias", "attn.out_proj.weight", "attn.out_proj.bias",
-        "mlp.c_fc.weight", "mlp.c_proj.weight", "scale_1", "scale_2",
+        "ln_1.weight",
+        "ln_1.bias",
+        "ln_2.weight",
+        "ln_2.bias",
+        "attn.in_proj_weight",
+        "attn.in_proj_bias",
+        "attn.out_proj.weight",
+        "attn.out_proj.bias",
+        "mlp.c_fc.weight",
+        "mlp.c_proj.weight",
+        "scale_1",
+        "scale_2",
     }
     assert tfm.mlp.c_fc.weight.shape == (48, WIDTH)
     assert tfm.mlp.c_proj.weight.shape == (WIDTH, 48)

@@ -10,6 +10,7 @@ checkpoints; its ``state_dict()`` holds only learned tensors:
 
 The encoders' own ``state_dict()`` includes CLIP's weights: do not checkpoint the encoders whole.
 """
+
 import torch
 import torch.nn as nn
 from clip.model import ModifiedResNet
@@ -40,12 +41,27 @@ class SEPTextEncoder(TextEncoder):
     gradients are those of the full 77 positions, for a fraction of the cost.
     """
 
-    def __init__(self, clip_model, n_ctx, fusion_layers=None, token_fusion_kwargs=None,
-                 gradient_checkpointing=False, skip_padding=False):
-        super().__init__(clip_model, checkpoint_blocks=gradient_checkpointing,
-                         skip_padding=skip_padding, min_length=1 + 2 * n_ctx)
-        for frozen in (self.transformer, self.positional_embedding, self.ln_final,
-                       self.text_projection):
+    def __init__(
+        self,
+        clip_model,
+        n_ctx,
+        fusion_layers=None,
+        token_fusion_kwargs=None,
+        gradient_checkpointing=False,
+        skip_padding=False,
+    ):
+        super().__init__(
+            clip_model,
+            checkpoint_blocks=gradient_checkpointing,
+            skip_padding=skip_padding,
+            min_length=1 + 2 * n_ctx,
+        )
+        for frozen in (
+            self.transformer,
+            self.positional_embedding,
+            self.ln_final,
+            self.text_projection,
+        ):
             frozen.requires_grad_(False)
         context_length = self.positional_embedding.shape[0]
         if not 1 <= n_ctx <= (context_length - 1) // 2:
@@ -122,8 +138,15 @@ class SEPImageEncoder(nn.Module):
     Output: the projected [CLS] token. Other arguments as for ``SEPTextEncoder``.
     """
 
-    def __init__(self, clip_model, n_prompts, fusion_layers=None, selection_mode="batch",
-                 token_fusion_kwargs=None, gradient_checkpointing=False):
+    def __init__(
+        self,
+        clip_model,
+        n_prompts,
+        fusion_layers=None,
+        selection_mode="batch",
+        token_fusion_kwargs=None,
+        gradient_checkpointing=False,
+    ):
         super().__init__()
         visual = clip_model.visual
         if not hasattr(visual, "transformer"):

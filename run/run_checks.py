@@ -2,9 +2,11 @@
 
 Each failure is a UserError naming the problem and the fix: an unknown trainer or dataset name
 (with the closest known one), a missing dataset root, a backbone that is neither a CLIP name nor
-a file (or a ResNet for a ViT-only method), an unknown DATALOADER.CORRUPT_IMAGE_POLICY, and an evaluation --model-dir / --load-epoch
+a file (or a ResNet for a ViT-only method), an unknown DATALOADER.CORRUPT_IMAGE_POLICY, and an
+evaluation --model-dir / --load-epoch
 without the checkpoint to load.
 """
+
 import difflib
 
 from dassl.data.datasets import DATASET_REGISTRY
@@ -12,10 +14,10 @@ from dassl.engine import TRAINER_REGISTRY
 
 from datasets.layout import dataset_root
 from datasets.robust_reading import check_corrupt_image_policy
-from user_errors import ConfigError, UnknownNameError
+from prompting.clip_loading import check_backbone_name
 
 from .checkpoints import checkpoint_path
-from .clip_loading import check_backbone_name
+from .user_errors import ConfigError, UnknownNameError
 
 
 def check_registered(kind, key, how_to_set, name, registry):
@@ -33,11 +35,16 @@ def check_registered(kind, key, how_to_set, name, registry):
 
 
 def check_run_inputs(cfg, args):
-    check_registered("trainer", "TRAINER.NAME", "set it with --trainer NAME", cfg.TRAINER.NAME,
-                     TRAINER_REGISTRY)
-    check_registered("dataset", "DATASET.NAME",
-                     "pass --dataset-config-file configs/datasets/<dataset>.yaml",
-                     cfg.DATASET.NAME, DATASET_REGISTRY)
+    check_registered(
+        "trainer", "TRAINER.NAME", "set it with --trainer NAME", cfg.TRAINER.NAME, TRAINER_REGISTRY
+    )
+    check_registered(
+        "dataset",
+        "DATASET.NAME",
+        "pass --dataset-config-file configs/datasets/<dataset>.yaml",
+        cfg.DATASET.NAME,
+        DATASET_REGISTRY,
+    )
     dataset_class = DATASET_REGISTRY.get(cfg.DATASET.NAME)
     dataset_root(cfg, cfg.DATASET.NAME, getattr(dataset_class, "layout", ""))
     check_backbone_name(cfg.MODEL.BACKBONE.NAME)

@@ -1,11 +1,12 @@
 """Load a trained prompt learner from a run folder, dropping what belongs to its classes."""
+
 import os
 import pickle
 import re
 
 from dassl.utils import load_checkpoint
 
-from user_errors import UserError
+from .user_errors import UserError
 
 BEST_MODEL_FILE = "model-best.pth.tar"
 EPOCH_MODEL_PREFIX = "model.pth.tar-"

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from trainers.prompt_learner import ContextPromptLearner, initial_context
-from trainers.text_encoder import tokenize
+from prompting.prompt_learner import ContextPromptLearner, initial_context
+from prompting.text_encoder import tokenize
 
 CLASSNAMES = ["red_circle", "sea horse", "dalmatian"]
 
@@ -36,8 +36,9 @@ def test_random_context_is_small_gaussian_noise(tiny_clip):
 
 
 def test_class_specific_context_has_one_set_per_class(tiny_clip):
-    learner = ContextPromptLearner(CLASSNAMES, tiny_clip, n_ctx=4, ctx_init="a photo of a",
-                                   class_specific=True)
+    learner = ContextPromptLearner(
+        CLASSNAMES, tiny_clip, n_ctx=4, ctx_init="a photo of a", class_specific=True
+    )
     assert learner.ctx.shape == (len(CLASSNAMES), 4, tiny_clip.ln_final.weight.shape[0])
     assert learner().shape == (len(CLASSNAMES), 77, tiny_clip.ln_final.weight.shape[0])
 
@@ -46,8 +47,9 @@ def test_class_specific_context_has_one_set_per_class(tiny_clip):
 def test_class_token_position_puts_the_name_tokens_where_expected(tiny_clip, position):
     torch.manual_seed(0)
     n_ctx = 4
-    learner = ContextPromptLearner(CLASSNAMES, tiny_clip, n_ctx=n_ctx,
-                                   class_token_position=position)
+    learner = ContextPromptLearner(
+        CLASSNAMES, tiny_clip, n_ctx=n_ctx, class_token_position=position
+    )
     ctx = learner.ctx.detach()
     half = n_ctx // 2
     prompts = learner().detach()
@@ -65,8 +67,10 @@ def test_class_token_position_puts_the_name_tokens_where_expected(tiny_clip, pos
         expected = torch.cat(parts)[:77]
         assert torch.equal(prompts[i], expected), name
     # the [EOS] token the text encoder pools at is the same in every arrangement
-    assert torch.equal(learner.tokenized_prompts.argmax(-1),
-                       torch.tensor([n_ctx + learner.name_lengths[i] + 2 for i in range(3)]))
+    assert torch.equal(
+        learner.tokenized_prompts.argmax(-1),
+        torch.tensor([n_ctx + learner.name_lengths[i] + 2 for i in range(3)]),
+    )
 
 
 def test_unknown_class_token_position_is_refused(tiny_clip):

@@ -1,6 +1,6 @@
 """Hand-crafted prompt per dataset: the CoOp/KgCoOp template table, shared by every method."""
-from user_errors import ConfigError
 
+from run.user_errors import ConfigError
 
 HAND_CRAFTED_TEMPLATES = {
     "OxfordPets": "a photo of a {}, a type of pet.",

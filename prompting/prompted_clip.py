@@ -1,4 +1,5 @@
 """What every method's CLIP model shares: frozen encoders, logits, and a text-feature cache."""
+
 import contextlib
 
 import torch

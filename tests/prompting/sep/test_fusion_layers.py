@@ -1,7 +1,8 @@
 """Fusion layer lists: defaults, validation, one TFM per fusion layer."""
+
 import pytest
 
-from trainers.sep_model import LayerwiseTokenFusion, TokenFusion, resolve_fusion_layers
+from prompting.sep import LayerwiseTokenFusion, TokenFusion, resolve_fusion_layers
 
 
 @pytest.mark.parametrize("requested", [None, [], ()])

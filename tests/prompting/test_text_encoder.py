@@ -1,6 +1,6 @@
 import torch
 
-from trainers.text_encoder import TextEncoder, encode_prompts_normalized, tokenize
+from prompting.text_encoder import TextEncoder, encode_prompts_normalized, tokenize
 
 PROMPTS = ["a photo of a dog.", "a sea horse.", "x"]
 
@@ -20,8 +20,9 @@ def test_encode_prompts_normalized_gives_unit_clip_features_in_any_batch_size(ti
         expected = tiny_clip.encode_text(tokenize(PROMPTS))
     expected = expected / expected.norm(dim=-1, keepdim=True)
     assert torch.allclose(features, expected, atol=1e-6)
-    assert torch.allclose(encode_prompts_normalized(tiny_clip, PROMPTS, batch_size=2), features,
-                          atol=1e-6)
+    assert torch.allclose(
+        encode_prompts_normalized(tiny_clip, PROMPTS, batch_size=2), features, atol=1e-6
+    )
     assert not features.requires_grad
 
 

@@ -2,6 +2,7 @@
 
 Pure PyTorch on top of CLIP's own modules and the shared text encoder; nothing here imports Dassl.
 """
+
 from .fusion_layers import (
     FUSION_LAYERS_KEY,
     LayerwiseTokenFusion,

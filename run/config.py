@@ -2,9 +2,9 @@
 
 Every default lives here, once; ``setup_cfg`` builds the config train.py runs with.
 """
-from yacs.config import CfgNode as CN
 
 from dassl.config import get_cfg_default
+from yacs.config import CfgNode as CN
 
 from .config_merge import merge_config_file, merge_options
 
@@ -41,7 +41,9 @@ def extend_cfg(cfg):
 
     cfg.TRAINER.KGCOOP = _coop_style_node(n_ctx=4, ctx_init="a photo of a")
     cfg.TRAINER.KGCOOP.W = 8.0  # weight of the knowledge-guided consistency loss
-    cfg.TRAINER.KGCOOP.TEMPLATES = "kgcoop"  # hand-crafted template table: coop, kgcoop, sep_reference
+    cfg.TRAINER.KGCOOP.TEMPLATES = (
+        "kgcoop"  # hand-crafted template table: coop, kgcoop, sep_reference
+    )
 
     cfg.TRAINER.SEP = CN()
     cfg.TRAINER.SEP.N_CTX_TEXT = 6  # learnable text tokens

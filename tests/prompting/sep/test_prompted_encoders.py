@@ -4,13 +4,13 @@ import pytest
 import torch
 from clip.model import CLIP, convert_weights
 
-from tools.make_tiny_clip import build_tiny_clip
-from trainers.sep_model import (
+from prompting.sep import (
     SEPImageEncoder,
     SEPTextEncoder,
     TokenFusion,
     visual_representative_tokens,
 )
+from tools.make_tiny_clip import build_tiny_clip
 
 N_CTX = 4
 N_PROMPTS = 3
@@ -32,8 +32,9 @@ def make_tokens(eos_positions, length=77, seed=0):
 
 
 def make_images(batch_size=3, resolution=32, seed=0):
-    return torch.randn(batch_size, 3, resolution, resolution,
-                       generator=torch.Generator().manual_seed(seed))
+    return torch.randn(
+        batch_size, 3, resolution, resolution, generator=torch.Generator().manual_seed(seed)
+    )
 
 
 def prompt_embeddings(clip_model, tokens):
@@ -46,11 +47,13 @@ def prompt_embeddings(clip_model, tokens):
 
 def fuse_text_hook(fusion):
     """A block pre-hook doing the text fusion on CLIP's sequence-first input."""
+
     def hook(block, args):
         x = args[0]  # [L, n_cls, D]
         tokens = x.permute(1, 0, 2)
         fused = fusion(tokens[:, 1 : 1 + N_CTX], tokens[:, 1 + N_CTX : 1 + 2 * N_CTX])
         return (torch.cat([x[:1], fused.permute(1, 0, 2), x[1 + N_CTX :]]),)
+
     return hook
 
 
@@ -61,6 +64,7 @@ def fuse_visual_hook(fusion, mode):
         representative = visual_representative_tokens(tokens, N_PROMPTS, mode)
         fused = fusion(tokens[:, -N_PROMPTS:], representative)
         return (torch.cat([x[:-N_PROMPTS], fused.permute(1, 0, 2)]),)
+
     return hook
 
 
@@ -79,6 +83,7 @@ def clip_encode_text_with_hooks(clip_model, tokens, embeddings, fusion_modules=N
 
 def clip_encode_image_with_hooks(clip_model, images, prompts, fusion_modules=None, mode="batch"):
     """CLIP's own encode_image with ``prompts`` appended before ln_pre and fusion before blocks."""
+
     def append_prompts(ln_pre, args):
         x = args[0]  # [B, 1 + HW, D]
         return (torch.cat([x, prompts.expand(x.shape[0], -1, -1)], dim=1),)
@@ -101,8 +106,9 @@ def test_text_encoder_without_fusion_equals_clip_encode_text(tiny_clip):
     encoder.fusion_modules.clear()
     with torch.no_grad():
         embeddings = tiny_clip.token_embedding(tokens)
-        torch.testing.assert_close(encoder(embeddings, tokens), tiny_clip.encode_text(tokens),
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            encoder(embeddings, tokens), tiny_clip.encode_text(tokens), rtol=0, atol=0
+        )
 
 
 def test_text_encoder_fuses_context_before_each_fusion_layer():
@@ -129,8 +135,11 @@ def test_text_encoder_keeps_sequence_length_and_pools_at_eos(tiny_clip):
         block.register_forward_pre_hook(lambda _, args: block_lengths.append(args[0].shape[0]))
         for block in tiny_clip.transformer.resblocks
     ]
-    handles.append(tiny_clip.ln_final.register_forward_hook(
-        lambda _, args, output: final.setdefault("tokens", output)))
+    handles.append(
+        tiny_clip.ln_final.register_forward_hook(
+            lambda _, args, output: final.setdefault("tokens", output)
+        )
+    )
     embeddings = prompt_embeddings(tiny_clip, tokens)
     with torch.no_grad():
         out = encoder(embeddings, tokens)
@@ -192,8 +201,9 @@ def test_image_features_depend_on_batchmates_with_reference_axis_not_per_input(t
     changed[0] = make_images(batch_size=1, seed=5)[0]
     for axis, mode, coupled in [("reference", "batch", True), ("per_input", "sample", False)]:
         torch.manual_seed(0)
-        encoder = SEPImageEncoder(tiny_clip, N_PROMPTS, selection_mode=mode,
-                                  token_fusion_kwargs={"attention_axis": axis})
+        encoder = SEPImageEncoder(
+            tiny_clip, N_PROMPTS, selection_mode=mode, token_fusion_kwargs={"attention_axis": axis}
+        )
         with torch.no_grad():
             others_before, others_after = encoder(images)[1:], encoder(changed)[1:]
         assert torch.allclose(others_before, others_after, atol=1e-6) is not coupled
@@ -211,10 +221,20 @@ def test_gradients_reach_prompts_and_fusion_modules_and_never_clip(tiny_clip):
     assert all(p.grad is None for p in tiny_clip.parameters())
     assert embeddings.grad[:, 1 : 1 + N_CTX].abs().sum() > 0
     assert image_encoder.visual_prompts.tokens.grad.abs().sum() > 0
-    for fusion in [*text_encoder.fusion_modules.values(),
-                   *image_encoder.visual_prompts.fusion_modules.values()]:
-        for name in ("scale_1", "scale_2", "attn.in_proj_weight", "attn.out_proj.weight",
-                     "mlp.c_fc.weight", "mlp.c_proj.weight", "ln_1.weight", "ln_2.weight"):
+    for fusion in [
+        *text_encoder.fusion_modules.values(),
+        *image_encoder.visual_prompts.fusion_modules.values(),
+    ]:
+        for name in (
+            "scale_1",
+            "scale_2",
+            "attn.in_proj_weight",
+            "attn.out_proj.weight",
+            "mlp.c_fc.weight",
+            "mlp.c_proj.weight",
+            "ln_1.weight",
+            "ln_2.weight",
+        ):
             assert fusion.get_parameter(name).grad.abs().sum() > 0, name
 
 
@@ -223,14 +243,18 @@ def test_learned_modules_hold_exactly_the_prompts_and_fusion_modules(tiny_clip):
     image_encoder = SEPImageEncoder(tiny_clip, N_PROMPTS, fusion_layers=[1])
     fusion_keys = set(TokenFusion(8).state_dict())
     assert set(text_encoder.fusion_modules.state_dict()) == {
-        f"{layer}.{key}" for layer in (0, 1) for key in fusion_keys}
+        f"{layer}.{key}" for layer in (0, 1) for key in fusion_keys
+    }
     assert set(image_encoder.visual_prompts.state_dict()) == {"tokens"} | {
-        f"fusion_modules.1.{key}" for key in fusion_keys}
+        f"fusion_modules.1.{key}" for key in fusion_keys
+    }
     vision_width = tiny_clip.visual.conv1.out_channels
     assert image_encoder.visual_prompts.tokens.shape == (N_PROMPTS, vision_width)
     clip_tensors = {p.data_ptr() for p in tiny_clip.parameters()}
-    learned = [*text_encoder.fusion_modules.parameters(),
-               *image_encoder.visual_prompts.parameters()]
+    learned = [
+        *text_encoder.fusion_modules.parameters(),
+        *image_encoder.visual_prompts.parameters(),
+    ]
     assert not clip_tensors & {p.data_ptr() for p in learned}
     assert all(p.requires_grad for p in learned)
 
@@ -253,10 +277,18 @@ def test_fusion_layer_beyond_encoder_depth_raises(tiny_clip):
 
 
 def test_resnet_backbone_raises_a_clear_error():
-    resnet_clip = CLIP(embed_dim=32, image_resolution=32, vision_layers=(1, 1, 1, 1),
-                       vision_width=8, vision_patch_size=None, context_length=77,
-                       vocab_size=1000, transformer_width=64, transformer_heads=1,
-                       transformer_layers=1)
+    resnet_clip = CLIP(
+        embed_dim=32,
+        image_resolution=32,
+        vision_layers=(1, 1, 1, 1),
+        vision_width=8,
+        vision_patch_size=None,
+        context_length=77,
+        vocab_size=1000,
+        transformer_width=64,
+        transformer_heads=1,
+        transformer_layers=1,
+    )
     with pytest.raises(ValueError, match="SEP needs a ViT CLIP backbone.*got ResNet"):
         SEPImageEncoder(resnet_clip, N_PROMPTS)
 
@@ -326,8 +358,11 @@ def test_gradient_checkpointing_gives_the_same_outputs_and_gradients(tiny_clip):
         leaf = embeddings.clone().requires_grad_(True)
         text, image = text_encoder(leaf, tokens), image_encoder(images)
         (text.square().sum() + image.square().sum()).backward()
-        grads = [leaf.grad, *(p.grad for p in text_encoder.fusion_modules.parameters()),
-                 *(p.grad for p in image_encoder.visual_prompts.parameters())]
+        grads = [
+            leaf.grad,
+            *(p.grad for p in text_encoder.fusion_modules.parameters()),
+            *(p.grad for p in image_encoder.visual_prompts.parameters()),
+        ]
         results.append((text.detach(), image.detach(), grads))
     (text_a, image_a, grads_a), (text_b, image_b, grads_b) = results
     torch.testing.assert_close(text_b, text_a, rtol=0, atol=0)
@@ -338,9 +373,16 @@ def test_gradient_checkpointing_gives_the_same_outputs_and_gradients(tiny_clip):
 
 def test_vit_l14_shaped_encoders_forward_and_backward():
     """ViT-L/14 widths (text 768, vision 1024, embed 768, patch 14) at reduced depth."""
-    clip_model = build_tiny_clip(embed_dim=768, image_resolution=28, vision_layers=2,
-                                 vision_width=1024, vision_patch_size=14, transformer_width=768,
-                                 transformer_layers=2, vocab_size=1000)
+    clip_model = build_tiny_clip(
+        embed_dim=768,
+        image_resolution=28,
+        vision_layers=2,
+        vision_width=1024,
+        vision_patch_size=14,
+        transformer_width=768,
+        transformer_layers=2,
+        vocab_size=1000,
+    )
     clip_model.requires_grad_(False)
     text_encoder = SEPTextEncoder(clip_model, n_ctx=6, fusion_layers=[0, 1])
     image_encoder = SEPImageEncoder(clip_model, n_prompts=4, fusion_layers=[0, 1])

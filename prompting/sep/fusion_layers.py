@@ -1,4 +1,5 @@
 """Before which encoder blocks SEP fuses tokens, and the per-layer Token Fusion Modules."""
+
 import numbers
 
 import torch.nn as nn
@@ -21,7 +22,8 @@ def resolve_fusion_layers(requested, depth, encoder="encoder"):
     if requested is None or len(requested) == 0:
         return default_fusion_layers(depth)
     not_integers = [
-        layer for layer in requested
+        layer
+        for layer in requested
         if isinstance(layer, bool) or not isinstance(layer, numbers.Integral)
     ]
     if not_integers:

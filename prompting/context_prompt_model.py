@@ -1,4 +1,5 @@
 """CLIP with a learnable text context (CoOp's model), shared by CoOp, KgCoOp and CoCoOp."""
+
 from .prompt_learner import ContextPromptLearner
 from .prompted_clip import PromptedCLIP, normalize
 from .text_encoder import TextEncoder

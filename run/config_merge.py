@@ -6,13 +6,14 @@ every key and value is checked before yacs merges it, and a problem becomes a Co
 names the key, where it came from (file or command line), the closest valid key and the
 expected type.
 """
+
 import difflib
 import os
 
 import yaml
 from yacs.config import CfgNode
 
-from user_errors import ConfigError
+from .user_errors import ConfigError
 
 COMMAND_LINE = "on the command line"
 YAML_EXTENSIONS = (".yaml", ".yml")
@@ -47,6 +48,7 @@ def closest_keys(key, cfg):
     keys = list(dotted_keys(cfg))
     same_leaf = [valid for valid in keys if valid.rsplit(".", 1)[-1] == leaf]
     if same_leaf:
+
         def similarity(valid):
             return difflib.SequenceMatcher(None, key.upper(), valid).ratio()
 
@@ -107,8 +109,10 @@ def check_mapping(mapping, node, cfg, source, prefix=""):
     for key, value in mapping.items():
         full_key = f"{prefix}{key}"
         if not isinstance(key, str):
-            raise ConfigError(f'Config key {full_key!r} {source} is not a name: keys are '
-                              "UPPER_CASE words such as OPTIM or MAX_EPOCH.")
+            raise ConfigError(
+                f'Config key {full_key!r} {source} is not a name: keys are '
+                "UPPER_CASE words such as OPTIM or MAX_EPOCH."
+            )
         if key not in node:
             raise unknown_key_error(full_key, cfg, source)
         default = node[key]
@@ -127,24 +131,30 @@ def check_mapping(mapping, node, cfg, source, prefix=""):
 def load_yaml_mapping(path):
     """The top-level mapping of a YAML config file ({} for an empty file)."""
     try:
-        with open(path, "r") as file:
+        with open(path) as file:
             text = file.read()
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f'Cannot read config file "{path}" ({error}). Check the path given to '
-                          "--config-file / --dataset-config-file.") from error
+        raise ConfigError(
+            f'Cannot read config file "{path}" ({error}). Check the path given to '
+            "--config-file / --dataset-config-file."
+        ) from error
     try:
         mapping = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f'Config file "{path}" is not valid YAML{where}: {problem}. Check the '
-                          "indentation (spaces, not tabs) and the brackets.") from error
+        raise ConfigError(
+            f'Config file "{path}" is not valid YAML{where}: {problem}. Check the '
+            "indentation (spaces, not tabs) and the brackets."
+        ) from error
     if mapping is None:
         return {}
     if not isinstance(mapping, dict):
-        raise ConfigError(f'Config file "{path}" must be a mapping of config keys (lines such as '
-                          f'"OPTIM:" and "  MAX_EPOCH: 10"), not a {type(mapping).__name__}.')
+        raise ConfigError(
+            f'Config file "{path}" must be a mapping of config keys (lines such as '
+            f'"OPTIM:" and "  MAX_EPOCH: 10"), not a {type(mapping).__name__}.'
+        )
     return mapping
 
 
@@ -160,8 +170,10 @@ def merge_config_file(cfg, path):
     """``cfg.merge_from_file(path)`` with every key and value checked first."""
     source = f'in config file "{path}"'
     if not os.path.isfile(path):
-        raise ConfigError(f'Config file "{path}" does not exist. Check the path given to '
-                          "--config-file / --dataset-config-file.")
+        raise ConfigError(
+            f'Config file "{path}" does not exist. Check the path given to '
+            "--config-file / --dataset-config-file."
+        )
     if os.path.splitext(path)[1] not in YAML_EXTENSIONS:
         raise ConfigError(
             f'Config file "{path}" must be a YAML file ({", ".join(YAML_EXTENSIONS)}).'

@@ -1,4 +1,5 @@
 """SEP's Token Fusion Module (TFM): rebuilds prompt tokens from representative tokens."""
+
 from collections import OrderedDict
 
 import torch
@@ -40,11 +41,15 @@ class TokenFusion(nn.Module):
         self.ln_1 = LayerNorm(width)  # normalises the query and the key/value alike
         self.attn = nn.MultiheadAttention(width, heads)
         self.ln_2 = LayerNorm(width)
-        self.mlp = nn.Sequential(OrderedDict([
-            ("c_fc", nn.Linear(width, hidden_dim, bias=False)),
-            ("gelu", QuickGELU()),
-            ("c_proj", nn.Linear(hidden_dim, width, bias=False)),
-        ]))
+        self.mlp = nn.Sequential(
+            OrderedDict(
+                [
+                    ("c_fc", nn.Linear(width, hidden_dim, bias=False)),
+                    ("gelu", QuickGELU()),
+                    ("c_proj", nn.Linear(hidden_dim, width, bias=False)),
+                ]
+            )
+        )
         self.scale_1 = nn.Parameter(torch.full((1,), float(scale_init)))
         self.scale_2 = nn.Parameter(torch.full((1,), float(scale_init)))
 

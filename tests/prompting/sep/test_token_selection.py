@@ -1,9 +1,10 @@
 """Representative tokens: text positions after the context, visual top tokens by activation."""
+
 import numpy as np
 import pytest
 import torch
 
-from trainers.sep_model import text_representative_tokens, visual_representative_tokens
+from prompting.sep import text_representative_tokens, visual_representative_tokens
 
 
 def manual_indices(x, n_prompts, mode):
