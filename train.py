@@ -22,6 +22,14 @@ from dassl.utils import Logger, collect_env_info, set_random_seed, setup_logger
 import datasets  # noqa: F401  (registers the datasets)
 import trainers  # noqa: F401  (registers the trainers)
 from run.config import setup_cfg
+from run.distributed import (
+    check_global_batch,
+    close_process_group,
+    init_process_group,
+    launched_by_torchrun,
+    process_rank,
+    world_size,
+)
 from run.run_checks import check_run_inputs
 from run.user_errors import UserError, short_message
 
@@ -82,13 +90,33 @@ def setup_run_log(output_dir):
     return log_path
 
 
+def quiet_other_processes():
+    """Under torchrun only the main process prints and writes log.txt."""
+    sys.stdout = open(os.devnull, "w")
+    os.environ["TQDM_DISABLE"] = "1"
+
+
 def main(args):
     cfg = setup_cfg(args)
     check_run_inputs(cfg, args)
+    if launched_by_torchrun():
+        if not (args.eval_only or args.no_train):
+            check_global_batch(cfg, world_size())
+        init_process_group(cfg.USE_CUDA)
+    try:
+        run(args, cfg)
+    finally:
+        close_process_group()
+
+
+def run(args, cfg):
     if cfg.SEED >= 0:
         print(f"Setting fixed seed: {cfg.SEED}")
         set_random_seed(cfg.SEED)
-    setup_run_log(cfg.OUTPUT_DIR)
+    if process_rank() == 0:
+        setup_run_log(cfg.OUTPUT_DIR)
+    else:
+        quiet_other_processes()
     if torch.cuda.is_available() and cfg.USE_CUDA:
         torch.backends.cudnn.benchmark = True
     print_args(args, cfg)
@@ -114,6 +142,8 @@ def cli(argv=None):
     try:
         main(parse_args(argv))
     except UserError as error:
+        if process_rank() != 0:
+            return 2  # every process meets the same error; the main process reports it
         message = f"Error: {short_message(error)}"
         sys.stdout.flush()
         log_file = getattr(sys.stdout, "file", None)

@@ -66,6 +66,11 @@ class PromptedCLIP(nn.Module):
         finally:
             self._cached_text_features = None
 
+    def gather_batch_with(self, gather):
+        """``gather(tensor)``: rows of the whole batch when a batch is split over processes
+        (None: this process's rows are the batch). Only methods whose image outputs depend on
+        the other images of the batch use it."""
+
     def logits(self, image_features, text_features):
         # CLIP's temperature stays frozen in every method of this family.
         return self.logit_scale.exp().detach() * image_features @ text_features.t()

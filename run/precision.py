@@ -44,13 +44,17 @@ def grad_scaler(precision, device):
     return None
 
 
-def backward_and_step(loss, optimizer, scaler=None):
-    """zero_grad, backward and step; through the gradient scaler when there is one."""
+def backward_and_step(loss, optimizer, scaler=None, before_step=None):
+    """zero_grad, backward and step; through the gradient scaler when there is one.
+
+    ``before_step()``, if given, runs between backward and step (summing distributed gradients).
+    """
     optimizer.zero_grad()
+    (loss if scaler is None else scaler.scale(loss)).backward()
+    if before_step is not None:
+        before_step()
     if scaler is None:
-        loss.backward()
         optimizer.step()
         return
-    scaler.scale(loss).backward()
     scaler.step(optimizer)
     scaler.update()

@@ -13,6 +13,8 @@ from tqdm import tqdm
 from datasets.robust_reading import RobustDatasetWrapper, check_corrupt_image_policy
 from prompting.clip_loading import load_clip_to_cpu
 from run.checkpoints import checkpoint_path, load_learned_state
+from run.distributed import is_main_process
+from run.distributed_trainer import DistributedHooks
 from run.precision import (
     autocast,
     backward_and_step,
@@ -62,7 +64,7 @@ def check_input_size(cfg, clip_model):
         )
 
 
-class PromptTrainer(TrainerX):
+class PromptTrainer(DistributedHooks, TrainerX):
     """Loads CLIP once, freezes it, trains ``model.learnable`` and evaluates.
 
     A method subclasses this, names its config node in ``METHOD_CFG`` and implements
@@ -95,10 +97,11 @@ class PromptTrainer(TrainerX):
         self.num_source_domains = dm.num_source_domains
         self.lab2cname = dm.lab2cname
         self.dm = dm
+        self.distribute_data_loaders()
 
     def after_epoch(self):
         super().after_epoch()
-        if self.cfg.TRAIN.RESUME_CHECKPOINT:
+        if self.cfg.TRAIN.RESUME_CHECKPOINT and is_main_process():
             save_resume_checkpoint(self)
 
     def resume_model_if_exist(self, directory):
@@ -145,12 +148,13 @@ class PromptTrainer(TrainerX):
         image, label = self.parse_batch_train(batch)
         with self.autocast():
             logits, loss = self.model.training_loss(image, label)
-        check_finite_loss(loss, f"at epoch {self.epoch + 1}, batch {self.batch_idx + 1}")
+        loss, batch_loss = self.loss_of_batch(loss, len(label))  # as-is in a plain run
+        check_finite_loss(batch_loss, f"at epoch {self.epoch + 1}, batch {self.batch_idx + 1}")
         if self.scaler is None:
             self.model_backward_and_update(loss)  # Dassl's step (anomaly check, all models)
         else:
-            backward_and_step(loss, self.optim, self.scaler)
-        loss_summary = {"loss": loss.item(), "acc": compute_accuracy(logits, label)[0].item()}
+            backward_and_step(loss, self.optim, self.scaler, self.synchronize_gradients)
+        loss_summary = {"loss": batch_loss.item(), "acc": compute_accuracy(logits, label)[0].item()}
         if (self.batch_idx + 1) == self.num_batches:
             self.update_lr()
         return loss_summary
@@ -175,14 +179,17 @@ class PromptTrainer(TrainerX):
         self.evaluator.reset()
         split, data_loader = self.evaluation_split(split)
         print(f"Evaluate on the *{split}* set")
+        predictions = self.prediction_collector()
         with self.autocast(), self.model.cached_text_features():
-            for batch in tqdm(data_loader):
+            for batch_index, batch in enumerate(tqdm(data_loader)):
                 image, label = self.parse_batch_test(batch)
-                self.evaluator.process(self.model_inference(image), label)
+                with self.batch_coupling(data_loader, batch_index):
+                    predictions.process(self.model_inference(image), label)
+        self.finish_predictions(predictions)
         results = self.evaluator.evaluate()
         for name, value in results.items():
             self.write_scalar(f"{split}/{name}", value, self.epoch)
-        if split == "test":
+        if split == "test" and is_main_process():
             record = test_result_record(
                 self.cfg,
                 results,

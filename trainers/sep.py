@@ -84,6 +84,10 @@ class SEPModel(PromptedCLIP):
     def prompt_learner(self):
         return self.learnable.prompt_learner
 
+    def gather_batch_with(self, gather):
+        # Text tokens are coupled across classes only, which every process holds.
+        self.prompted_image_encoder.gather_batch = gather
+
     def compute_text_features(self):
         learner = self.prompt_learner
         prompted = normalize(self.text_encoder(learner(), learner.tokenized_prompts))

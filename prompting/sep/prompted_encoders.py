@@ -175,6 +175,8 @@ class SEPImageEncoder(nn.Module):
         depth = len(visual.transformer.resblocks)
         layers = resolve_fusion_layers(fusion_layers, depth, encoder="image encoder")
         self.visual_prompts = VisualPrompts(n_prompts, width, layers, token_fusion_kwargs)
+        # Set while a batch is split over processes: gather_batch(rows) -> the whole batch's rows.
+        self.gather_batch = None
 
     @property
     def dtype(self):
@@ -210,8 +212,14 @@ class SEPImageEncoder(nn.Module):
         """``x`` ``[1 + HW + m, B, Dv]`` with its prompt tokens rebuilt by ``fusion``."""
         n_prompts = self.n_prompts
         tokens = x.permute(1, 0, 2)  # [B, 1 + HW + m, Dv]
-        representative = visual_representative_tokens(tokens, n_prompts, self.selection_mode)
-        fused = fusion(tokens[:, -n_prompts:], representative)  # [B, m, Dv]
+        gather = self.gather_batch
+        representative = visual_representative_tokens(
+            tokens, n_prompts, self.selection_mode, gather_batch=gather
+        )
+        batch_representative = None
+        if gather is not None and fusion.attention_axis == "reference":
+            batch_representative = gather(representative)  # [B_all, m, Dv]
+        fused = fusion(tokens[:, -n_prompts:], representative, batch_representative)  # [B, m, Dv]
         return torch.cat([x[:-n_prompts], fused.permute(1, 0, 2).type(x.dtype)])
 
     def _check_grid(self, images, patches):

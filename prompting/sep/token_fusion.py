@@ -25,6 +25,10 @@ class TokenFusion(nn.Module):
     representative tokens of all inputs), so an input's output depends on the other inputs; with
     ``"per_input"`` each input's ``k`` prompt tokens attend to its own ``k`` representative tokens.
 
+    ``batch_representative_tokens`` ``[S_all, k, D]``: with the "reference" axis, the
+    representative tokens of every input of the batch when ``R`` is one process's share of it
+    (keys and values of the attention; ``P`` and ``R`` are the queries' own inputs).
+
     Computes in the dtype of its attention weights (fp32 or fp16) and returns the dtype of ``R``,
     so it can stay fp32 next to an fp16 CLIP; under ``torch.autocast`` the usual casts apply.
     """
@@ -53,12 +57,15 @@ class TokenFusion(nn.Module):
         self.scale_1 = nn.Parameter(torch.full((1,), float(scale_init)))
         self.scale_2 = nn.Parameter(torch.full((1,), float(scale_init)))
 
-    def forward(self, prompt_tokens, representative_tokens):
+    def forward(self, prompt_tokens, representative_tokens, batch_representative_tokens=None):
         self._check_inputs(prompt_tokens, representative_tokens)
         dtype = self.attn.in_proj_weight.dtype
         prompt = prompt_tokens.to(dtype)  # [S, k, D]
         representative = representative_tokens.to(dtype)  # [S, k, D]
-        attended = self._attend(self.ln_1(prompt), self.ln_1(representative))  # [S, k, D]
+        key_value = representative
+        if batch_representative_tokens is not None and self.attention_axis == "reference":
+            key_value = batch_representative_tokens.to(dtype)  # [S_all, k, D]
+        attended = self._attend(self.ln_1(prompt), self.ln_1(key_value))  # [S, k, D]
         scale_1 = self.scale_1.to(dtype)
         scale_2 = self.scale_2.to(dtype)
         fused = scale_1 * representative + (1 - scale_1) * attended

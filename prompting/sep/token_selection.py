@@ -20,7 +20,9 @@ def text_representative_tokens(x, n_ctx):
     return x[:, 1 + n_ctx : 1 + 2 * n_ctx]
 
 
-def visual_representative_tokens(x, n_prompts, mode="batch", return_indices=False):
+def visual_representative_tokens(
+    x, n_prompts, mode="batch", return_indices=False, gather_batch=None
+):
     """The ``n_prompts`` pre-trained tokens with the largest mean squared activation.
 
     ``x``: ``[B, 1 + HW + m, D]`` whose last ``m = n_prompts`` tokens are the prompt tokens, which
@@ -28,6 +30,8 @@ def visual_representative_tokens(x, n_prompts, mode="batch", return_indices=Fals
     ``return_indices``, the ``[B, m]`` token indices). Mode "batch" averages the scores over the
     batch too and scores in ``x``'s dtype, as the authors' code does (in fp16, squares above 65504
     become inf and tie); mode "sample" scores each image on its own, in float32.
+    ``gather_batch(scores)``: the per-image scores of the whole batch, when ``x`` is one
+    process's share of it (mode "batch" then averages over the whole batch).
     """
     if mode not in SELECTION_MODES:
         raise ValueError(f'Visual token selection mode "{mode}" is not one of {SELECTION_MODES}')
@@ -40,7 +44,10 @@ def visual_representative_tokens(x, n_prompts, mode="batch", return_indices=Fals
     batch_size, _, width = pretrained.shape
     with torch.no_grad():
         if mode == "batch":
-            scores = pretrained.pow(2).mean(dim=-1).mean(dim=0)  # [1 + HW]
+            scores = pretrained.pow(2).mean(dim=-1)  # [B, 1 + HW]
+            if gather_batch is not None:
+                scores = gather_batch(scores)
+            scores = scores.mean(dim=0)  # [1 + HW]
             indices = scores.topk(n_prompts).indices.unsqueeze(0).expand(batch_size, -1)
         else:
             scores = pretrained.float().pow(2).mean(dim=-1)  # [B, 1 + HW]
