@@ -60,7 +60,10 @@ class GlobalBatchShares(Sampler):
         order = torch.tensor(list(iter(self.sampler)), dtype=torch.long)
         order = order.to(collective_device())
         dist.broadcast(order, src=0)
-        order = order.tolist()
+        yield from self.shares_of(order.tolist())
+
+    def shares_of(self, order):
+        """This process's share of each batch of the index list ``order``."""
         start = 0
         for size in self.global_batch_sizes():
             share_start, share_stop = share_bounds(size, self.processes)[self.process]
