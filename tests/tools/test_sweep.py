@@ -1,0 +1,156 @@
+"""tools/sweep.py: the local GPU queue, the dry run, the SLURM submission (with a stand-in
+sbatch) and whole sweeps on the toy data."""
+
+import glob
+import os
+import pickle
+import stat
+import sys
+
+import pytest
+
+from tools import sweep
+from tools.sweeps.executors import run_local
+from tools.sweeps.jobs import Job, ScriptCall, expand, job_shell_line
+
+TOY_OPTS = ["OPTIM.MAX_EPOCH", "1", "INPUT.SIZE", "(32, 32)", "DATALOADER.NUM_WORKERS", "0"]
+
+
+def recording_job(tmp_path, name, body):
+    script = tmp_path / f"{name}.sh"
+    script.write_text(body)
+    return Job(name, (ScriptCall(str(script), (name,), str(tmp_path / "out" / name)),))
+
+
+def test_local_jobs_are_queued_one_per_gpu_each_seeing_only_its_gpu(tmp_path):
+    # each job appends "start <device>" and "end <device>" to one shared journal
+    body = (
+        f'echo "start $CUDA_VISIBLE_DEVICES $1" >> {tmp_path}/journal\n'
+        "sleep 0.3\n"
+        f'echo "end $CUDA_VISIBLE_DEVICES $1" >> {tmp_path}/journal\n'
+    )
+    jobs = [recording_job(tmp_path, f"job{index}", body) for index in range(4)]
+    failed = run_local(jobs, {"OUTPUT": str(tmp_path)}, ["3", "5"], str(tmp_path / "logs"))
+    assert failed == []
+    running = {}
+    for line in (tmp_path / "journal").read_text().splitlines():
+        event, device, name = line.split()
+        assert device in ("3", "5")
+        if event == "start":
+            assert device not in running.values(), "two jobs on one GPU at once"
+            running[name] = device
+        else:
+            assert running.pop(name) == device
+    assert not running
+    assert sorted(os.listdir(tmp_path / "logs")) == [f"job{index}.log" for index in range(4)]
+
+
+def test_a_failing_local_job_is_reported_and_the_others_still_run(tmp_path):
+    jobs = [
+        recording_job(tmp_path, "fails", "exit 3\n"),
+        recording_job(tmp_path, "works", f"touch {tmp_path}/ran\n"),
+    ]
+    assert run_local(jobs, {"OUTPUT": str(tmp_path)}, [None], str(tmp_path / "logs")) == ["fails"]
+    assert (tmp_path / "ran").exists()
+
+
+def test_dry_run_lists_the_commands_and_runs_nothing(tmp_path, capsys):
+    output = tmp_path / "output"
+    argv = ["--datasets", "dtd", "--seeds", "1", "--methods", "SEP", "--output", str(output)]
+    assert sweep.main([*argv, "--dry-run", "--data", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "1 jobs: 0 finished, 1 to run" in printed
+    assert (
+        "bash scripts/sep/base2new_train.sh dtd 1 && bash scripts/sep/base2new_test.sh dtd 1"
+        in (printed)
+    )
+    assert not output.exists()
+
+
+def test_unknown_methods_are_one_error_line(capsys):
+    assert sweep.main(["--datasets", "dtd", "--methods", "SEEP", "--dry-run"]) == 2
+    assert capsys.readouterr().err.startswith("Error: Unknown method(s) ['SEEP']")
+
+
+def fake_slurm(folder):
+    """sbatch and srun stand-ins: sbatch keeps the submission script and prints a job id."""
+    folder.mkdir()
+    sbatch = folder / "sbatch"
+    sbatch.write_text(
+        f'#!/bin/bash\ncp "${{@: -1}}" {folder}/submitted.sh\necho "Submitted batch job 4242"\n'
+    )
+    srun = folder / "srun"
+    srun.write_text("#!/bin/bash\nexit 0\n")
+    for tool in (sbatch, srun):
+        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    return folder
+
+
+def test_slurm_sweep_is_one_job_array_of_the_scripts_calls(tmp_path, monkeypatch, capsys):
+    bin_dir = fake_slurm(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    output = tmp_path / "output"
+    argv = [
+        "--datasets", "dtd", "eurosat", "--seeds", "1", "--methods", "CoOp",
+        "--output", str(output), "--data", str(tmp_path), "--executor", "slurm",
+        "--partition", "gpu", "--time", "90", "--no-wait",
+    ]  # fmt: skip
+    assert sweep.main(argv) == 0
+    assert "submitted 2 array tasks: 4242" in capsys.readouterr().out
+    submission = (bin_dir / "submitted.sh").read_text()
+    for line in (
+        "#SBATCH --array=0-1%2",  # submitit caps the parallelism at the array size
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=90",
+        "#SBATCH --gpus-per-node=1",
+        "#SBATCH --cpus-per-task=8",
+    ):
+        assert line in submission
+    # each array task runs the pickled command of its job
+    jobs = expand("base2new", ["dtd", "eurosat"], [1], ["CoOp"], str(output))
+    environment = dict(OUTPUT=str(output), SHOTS=16, PYTHON=sys.executable, DATA=str(tmp_path))
+    commands = []
+    for path in sorted(glob.glob(str(output / "sweeps" / "slurm" / "4242_*_submitted.pkl"))):
+        with open(path, "rb") as file:
+            commands.append(pickle.load(file).function.command)
+    assert commands == [["bash", "-c", job_shell_line(job, environment)] for job in jobs]
+
+
+def toy_sweep_argv(toy_data_root, output, *methods):
+    clip = os.path.join(toy_data_root, "tiny_clip.pt")
+    return [
+        "--datasets", "caltech101", "--seeds", "1", "--methods", *methods,
+        "--output", str(output), "--data", toy_data_root, "--shots", "2",
+        "--opts", *TOY_OPTS, "MODEL.BACKBONE.NAME", clip,
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_local_sweep_runs_the_scripts_prints_the_table_and_skips_what_is_finished(
+    toy_data_root, tmp_path, capsys
+):
+    output = tmp_path / "output"
+    argv = toy_sweep_argv(toy_data_root, output, "CoOp", "ZeroshotCLIP")
+    assert sweep.main([*argv, "--gpus", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "Base" in printed and "HM" in printed and "ZeroshotCLIP/vit_b16_opts-" in printed
+    opts = [*TOY_OPTS, "MODEL.BACKBONE.NAME", os.path.join(toy_data_root, "tiny_clip.pt")]
+    jobs = expand("base2new", ["caltech101"], [1], ["CoOp", "ZeroshotCLIP"], str(output), 2, opts)
+    assert [job.status() for job in jobs] == ["finished", "finished"]  # the scripts' folders
+    logs = sorted(os.listdir(output / "sweeps" / "logs"))
+
+    assert sweep.main([*argv, "--gpus", "0"]) == 0
+    assert "2 jobs: 2 finished, 0 to run" in capsys.readouterr().out
+    assert sorted(os.listdir(output / "sweeps" / "logs")) == logs
+
+
+@pytest.mark.slow
+def test_slurm_path_runs_through_submitit_without_a_cluster(toy_data_root, tmp_path, capsys):
+    output = tmp_path / "output"
+    argv = toy_sweep_argv(toy_data_root, output, "ZeroshotCLIP")
+    assert sweep.main([*argv, "--executor", "slurm"], cluster="debug") == 0
+    assert "done: base2new-ZeroshotCLIP-caltech101-seed1" in capsys.readouterr().out
+    assert (
+        len(glob.glob(str(output / "base2new" / "*" / "*" / "*" / "*" / "*" / "*" / "result.json")))
+        == 2
+    )
