@@ -93,7 +93,6 @@ def setup_run_log(output_dir):
 def quiet_other_processes():
     """Under torchrun only the main process prints and writes log.txt."""
     sys.stdout = open(os.devnull, "w")
-    os.environ["TQDM_DISABLE"] = "1"
 
 
 def main(args):

@@ -181,7 +181,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         print(f"Evaluate on the *{split}* set")
         predictions = self.prediction_collector()
         with self.autocast(), self.model.cached_text_features():
-            for batch_index, batch in enumerate(tqdm(data_loader)):
+            for batch_index, batch in enumerate(tqdm(data_loader, disable=not is_main_process())):
                 image, label = self.parse_batch_test(batch)
                 with self.batch_coupling(data_loader, batch_index):
                     predictions.process(self.model_inference(image), label)
