@@ -121,18 +121,19 @@ def main(argv=None, cluster="slurm"):
         environment["DATA"] = os.path.abspath(args.data)
     if args.dry_run:
         for job in pending:
-            print(f"{job.name}: {job_shell_line(job, environment)}")
+            print(f"{job.name}: {job_shell_line(job, environment, os.getcwd())}")
         if args.executor == "slurm":
             print(f"submitit parameters: {slurm_parameters(args)}")
         return 0
     failed = []
     if pending and args.executor == "local":
         devices = local_devices(args.gpus)
-        failed = run_local(pending, environment, devices, os.path.join(output, "sweeps", "logs"))
+        log_dir = os.path.join(output, "sweeps", "logs")
+        failed = run_local(pending, environment, devices, log_dir, os.getcwd())
     elif pending:
         folder = args.slurm_folder or os.path.join(output, "sweeps", "slurm")
         executor = cluster_executor(folder, slurm_parameters(args), cluster)
-        submitted = submit_array(executor, pending, environment)
+        submitted = submit_array(executor, pending, environment, os.getcwd())
         print(f"submitted {len(submitted)} array tasks: {submitted[0].job_id.split('_')[0]}")
         if args.no_wait:
             print("Run the same command again to see the table once they have finished.")

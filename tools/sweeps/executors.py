@@ -2,7 +2,9 @@
 
 import os
 import queue
+import signal
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from tools.sweeps.jobs import job_shell_line
@@ -28,19 +30,25 @@ def local_devices(gpus=None):
     return ids or [None]
 
 
-def run_local(jobs, environment, devices, log_dir):
+def run_local(jobs, environment, devices, log_dir, workdir):
     """Run ``jobs``, at most one per device at a time, each seeing only its device.
 
     Each job's output goes to ``log_dir/<job name>.log``. Returns the names of failed jobs.
+    A sweep that is stopped (Ctrl-C, SIGTERM) stops its running jobs and starts no other; the
+    same command resumes them.
     """
     os.makedirs(log_dir, exist_ok=True)
     free = queue.Queue()
     for device in devices:
         free.put(device)
+    running = {}  # job name -> its process (the leader of the job's own process group)
+    stopping = threading.Event()
 
     def run(job):
         device = free.get()
         try:
+            if stopping.is_set():
+                return None
             env = dict(os.environ)
             if device is not None:
                 env["CUDA_VISIBLE_DEVICES"] = device
@@ -48,21 +56,39 @@ def run_local(jobs, environment, devices, log_dir):
             where = "on the CPU" if device is None else f"on GPU {device}"
             print(f"start {job.name} {where}", flush=True)
             with open(log_path, "a") as log:
-                status = subprocess.run(
-                    ["bash", "-c", job_shell_line(job, environment)],
+                running[job.name] = subprocess.Popen(
+                    ["bash", "-c", job_shell_line(job, environment, workdir)],
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                ).returncode
+                    start_new_session=True,  # stopped as a whole: bash, train.py, its workers
+                )
+                status = running[job.name].wait()
+                del running[job.name]
             outcome = "done" if status == 0 else f"FAILED (exit status {status})"
             print(f"{outcome}: {job.name} (log: {log_path})", flush=True)
             return status
         finally:
             free.put(device)
 
-    with ThreadPoolExecutor(len(devices)) as pool:
+    previous_handler = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    pool = ThreadPoolExecutor(len(devices))
+    try:
         statuses = list(pool.map(run, jobs))
+    except BaseException:
+        stopping.set()
+        for name, process in list(running.items()):
+            print(f"stopping {name}", flush=True)
+            os.killpg(process.pid, signal.SIGTERM)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        signal.signal(signal.SIGTERM, previous_handler)
     return [job.name for job, status in zip(jobs, statuses) if status != 0]
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def cluster_executor(folder, parameters, cluster="slurm"):
@@ -74,13 +100,15 @@ def cluster_executor(folder, parameters, cluster="slurm"):
     return executor
 
 
-def submit_array(executor, jobs, environment):
+def submit_array(executor, jobs, environment, workdir):
     """Submit ``jobs`` as one job array (one array task per job); returns submitit's jobs."""
     from submitit.helpers import CommandFunction
 
     with executor.batch():
         submitted = [
-            executor.submit(CommandFunction(["bash", "-c", job_shell_line(job, environment)]))
+            executor.submit(
+                CommandFunction(["bash", "-c", job_shell_line(job, environment, workdir)])
+            )
             for job in jobs
         ]
     return submitted

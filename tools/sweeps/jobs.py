@@ -36,8 +36,8 @@ class ScriptCall:
     args: tuple  # positional arguments and yacs options
     output_dir: str
 
-    def command(self):
-        return shlex.join(["bash", self.script, *self.args])
+    def command(self, repo_root=""):
+        return shlex.join(["bash", os.path.join(repo_root, self.script), *self.args])
 
     def finished(self):
         return os.path.isfile(os.path.join(self.output_dir, RESULT_FILE))
@@ -167,9 +167,10 @@ def expand(protocol, datasets, seeds, methods, output, shots=16, opts=()):
     return jobs
 
 
-def job_shell_line(job, environment):
-    """One bash line running ``job``'s calls in order from the repository root, stopping at the
-    first failure; ``environment``: variables the scripts read (DATA, OUTPUT, SHOTS)."""
+def job_shell_line(job, environment, workdir):
+    """One bash line running ``job``'s calls in order in ``workdir`` (where relative paths in
+    the options were meant), stopping at the first failure; ``environment``: variables the
+    scripts read (DATA, OUTPUT, SHOTS, PYTHON)."""
     exports = " ".join(f"{name}={shlex.quote(str(value))}" for name, value in environment.items())
-    calls = " && ".join(call.command() for call in job.calls)
-    return f"cd {shlex.quote(REPO_ROOT)} && export {exports} && {calls}"
+    calls = " && ".join(call.command(REPO_ROOT) for call in job.calls)
+    return f"cd {shlex.quote(workdir)} && export {exports} && {calls}"

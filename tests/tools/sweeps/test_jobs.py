@@ -1,11 +1,12 @@
 """Expanding a sweep into the scripts' calls and their output folders (tools/sweeps/jobs.py)."""
 
 import hashlib
+import os
 import re
 
 import pytest
 
-from tools.sweeps.jobs import SweepError, expand, job_shell_line
+from tools.sweeps.jobs import REPO_ROOT, SweepError, expand, job_shell_line
 
 
 def test_base2new_is_one_train_then_test_job_per_method_dataset_and_seed():
@@ -84,8 +85,9 @@ def test_status_follows_the_result_files(tmp_path):
 
 def test_a_job_is_one_shell_line_stopping_at_the_first_failing_call():
     (job,) = expand("base2new", ["dtd"], [1], ["CoOp"], "/out")
-    line = job_shell_line(job, {"DATA": "/data", "OUTPUT": "/out"})
-    assert line.endswith(
-        "export DATA=/data OUTPUT=/out && bash scripts/coop/base2new_train.sh dtd 1 && "
-        "bash scripts/coop/base2new_test.sh dtd 1"
+    line = job_shell_line(job, {"DATA": "/data", "OUTPUT": "/out"}, "/work dir")
+    scripts = os.path.join(REPO_ROOT, "scripts", "coop")
+    assert line == (
+        "cd '/work dir' && export DATA=/data OUTPUT=/out && "
+        f"bash {scripts}/base2new_train.sh dtd 1 && bash {scripts}/base2new_test.sh dtd 1"
     )
