@@ -49,12 +49,11 @@ class GlobalBatchShares(Sampler):
         """How many batches (the first ones) are split over every process."""
         return sum(size >= self.processes for size in self.global_batch_sizes())
 
+    def own_share(self, batch_size):
+        return share_bounds(batch_size, self.processes)[self.process]
+
     def __len__(self):
-        return sum(
-            share_bounds(size, self.processes)[self.process][1]
-            > share_bounds(size, self.processes)[self.process][0]
-            for size in self.global_batch_sizes()
-        )
+        return sum(stop > start for start, stop in map(self.own_share, self.global_batch_sizes()))
 
     def __iter__(self):
         order = torch.tensor(list(iter(self.sampler)), dtype=torch.long)
@@ -66,7 +65,7 @@ class GlobalBatchShares(Sampler):
         """This process's share of each batch of the index list ``order``."""
         start = 0
         for size in self.global_batch_sizes():
-            share_start, share_stop = share_bounds(size, self.processes)[self.process]
+            share_start, share_stop = self.own_share(size)
             if share_stop > share_start:
                 yield order[start + share_start : start + share_stop]
             start += size
