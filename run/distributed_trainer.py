@@ -8,6 +8,8 @@ see the whole batch, gathers evaluation outputs, and leaves writing files to the
 
 import contextlib
 
+import torch.distributed as dist
+
 from .distributed import (
     GatheredPredictions,
     broadcast_state,
@@ -32,6 +34,12 @@ class DistributedHooks:
     def save_model(self, *args, **kwargs):
         if is_main_process():
             super().save_model(*args, **kwargs)
+
+    def wait_for_main_process(self):
+        """After the main process's checkpoint writes, which the others may load next (the
+        best model for TEST.FINAL_MODEL best_val)."""
+        if is_distributed():
+            dist.barrier()
 
     def init_writer(self, log_dir):
         if is_main_process():

@@ -103,6 +103,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         super().after_epoch()
         if self.cfg.TRAIN.RESUME_CHECKPOINT and is_main_process():
             save_resume_checkpoint(self)
+        self.wait_for_main_process()
 
     def resume_model_if_exist(self, directory):
         unfinished = unfinished_model_dirs(directory, self.get_model_names())

@@ -46,7 +46,7 @@ def torchrun(argv, processes=2):
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=300,  # a deadlock fails the test rather than hangs it
     )
 
 
@@ -85,6 +85,8 @@ def assert_same_run(distributed_dir, single_dir, epochs):
     "trainer,options",
     [
         ("CoOp", ()),
+        # the others load the best model once the main process has written it
+        ("CoOp", ("TEST.FINAL_MODEL", "best_val")),
         # the defaults couple the batch (reference axis, batch selection); test batches of 11
         # leave a last batch of 1 that one process evaluates alone
         ("SEP", ("DATALOADER.TEST.BATCH_SIZE", 11)),
