@@ -1,6 +1,7 @@
 """The Dassl trainer that every CLIP prompt-learning method here subclasses."""
 
 import math
+import os
 
 import torch
 from dassl.data import DataManager
@@ -10,9 +11,11 @@ from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.utils import load_pretrained_weights
 from tqdm import tqdm
 
+from dassl_setup import using_builtin_subset
 from datasets.robust_reading import RobustDatasetWrapper, check_corrupt_image_policy
 from prompting.clip_loading import load_clip_to_cpu
 from run.checkpoints import checkpoint_path, load_learned_state
+from run.disk_errors import clear_write_errors
 from run.precision import (
     autocast,
     backward_and_step,
@@ -21,7 +24,11 @@ from run.precision import (
     resolve_precision,
 )
 from run.result_file import test_result_record, write_result_file
-from run.resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
+from run.resume_checkpoints import (
+    point_at_readable_checkpoint,
+    save_resume_checkpoint,
+    unfinished_model_dirs,
+)
 from run.user_errors import ConfigError, UserError
 
 ADAM_FAMILY = ("adam", "amsgrad", "adamw", "radam")
@@ -32,6 +39,10 @@ class NonFiniteLoss(UserError, FloatingPointError):
 
 
 class InputSizeMismatch(ConfigError):
+    pass
+
+
+class NothingEvaluated(UserError, ValueError):
     pass
 
 
@@ -101,14 +112,34 @@ class PromptTrainer(TrainerX):
         if self.cfg.TRAIN.RESUME_CHECKPOINT:
             save_resume_checkpoint(self)
 
+    def save_model(self, *args, **kwargs):
+        with clear_write_errors(self.output_dir):
+            super().save_model(*args, **kwargs)
+
+    def before_train(self):
+        super().before_train()
+        # A run resumed after its last epoch trains none: its model is that of epoch start_epoch.
+        self.epoch = self.start_epoch - 1
+
+    def after_train(self):
+        if not using_builtin_subset():
+            print(
+                "Finished training"
+            )  # upstream prints only "Finish training"; forks wait for this
+        super().after_train()
+
     def resume_model_if_exist(self, directory):
-        unfinished = unfinished_model_dirs(directory, self.get_model_names())
+        names = self.get_model_names()
+        unfinished = unfinished_model_dirs(directory, names)
         if unfinished:
             print(
                 f"No complete checkpoint in {', '.join(unfinished)} (a run stopped before its "
                 "first checkpoint was written), train from scratch"
             )
             return 0
+        for name in names:
+            if not point_at_readable_checkpoint(os.path.join(directory, name)):
+                return 0
         return super().resume_model_if_exist(directory)
 
     def build_model(self):
@@ -179,6 +210,12 @@ class PromptTrainer(TrainerX):
             for batch in tqdm(data_loader):
                 image, label = self.parse_batch_test(batch)
                 self.evaluator.process(self.model_inference(image), label)
+        if getattr(self.evaluator, "_total", None) == 0:
+            raise NothingEvaluated(
+                f"The {split} set of {self.cfg.DATASET.NAME} is empty "
+                f"(DATASET.SUBSAMPLE_CLASSES {self.cfg.DATASET.SUBSAMPLE_CLASSES}): nothing to "
+                "evaluate, so no result is written. Check the split file."
+            )
         results = self.evaluator.evaluate()
         for name, value in results.items():
             self.write_scalar(f"{split}/{name}", value, self.epoch)
