@@ -50,7 +50,7 @@ def extend_cfg(cfg):
     cfg.TRAINER.SEP.N_CTX_VISION = 4  # learnable visual tokens
     cfg.TRAINER.SEP.CTX_INIT = ""  # text init phrase; "" = random (the reference)
     cfg.TRAINER.SEP.FUSION_LAYERS = ()  # blocks preceded by token fusion; () = 1..depth-1
-    cfg.TRAINER.SEP.TEMPLATES = "coop"  # frozen-text template table; sep_reference = authors' code
+    cfg.TRAINER.SEP.TEMPLATES = "sep_reference"  # frozen-text templates: the authors'; or coop
     cfg.TRAINER.SEP.W_TEXT = 8.0  # textual consistency weight
     cfg.TRAINER.SEP.W_VISUAL = 6.0  # visual consistency weight
     cfg.TRAINER.SEP.W_PROTO = 0.5  # prototype-classifier loss weight

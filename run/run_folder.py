@@ -13,14 +13,11 @@ import fcntl
 import json
 import os
 
-from yacs.config import CfgNode
-
-from .result_file import RESULT_FILE
+from .result_file import RESULT_FILE, run_settings
 from .user_errors import ConfigError, UserError
 
 LOCK_FILE = ".run.lock"
 RUN_OPTIONS_FILE = "run_options.json"
-PATH_KEYS = ("OUTPUT_DIR", "DATASET.ROOT", "RESUME")
 MODE_KEY = "(run mode)"
 
 
@@ -51,19 +48,9 @@ def run_folder_lock(output_dir):
         os.close(handle)  # releases the lock
 
 
-def _flat(node, prefix=""):
-    for key, value in node.items():
-        if isinstance(value, CfgNode):
-            yield from _flat(value, f"{prefix}{key}.")
-        elif f"{prefix}{key}" not in PATH_KEYS:
-            yield f"{prefix}{key}", value
-
-
 def run_options(cfg, eval_only=False):
     """The settings that decide what a run computes: the config without paths, and its mode."""
-    options = dict(_flat(cfg))
-    options[MODE_KEY] = "evaluation" if eval_only else "training"
-    return json.loads(json.dumps(options))  # tuples as lists, as they come back from the file
+    return {**run_settings(cfg), MODE_KEY: "evaluation" if eval_only else "training"}
 
 
 def _holds_a_run(output_dir, model_names):
