@@ -24,7 +24,12 @@ import trainers  # noqa: F401  (registers the trainers)
 from run.config import setup_cfg
 from run.disk_errors import disk_write_error, is_write_failure
 from run.run_checks import check_run_inputs, model_names
-from run.run_folder import check_same_options, run_folder_lock, run_options
+from run.run_folder import (
+    check_same_options,
+    remove_temporary_files,
+    run_folder_lock,
+    run_options,
+)
 from run.user_errors import UserError, short_message
 
 LOG_FILE = "log.txt"
@@ -88,6 +93,7 @@ def main(args):
     cfg = setup_cfg(args)
     check_run_inputs(cfg, args)
     with run_folder_lock(cfg.OUTPUT_DIR):
+        remove_temporary_files(cfg.OUTPUT_DIR)
         names = model_names(cfg)
         check_same_options(cfg.OUTPUT_DIR, run_options(cfg, args.eval_only), names)
         run(cfg, args)

@@ -40,7 +40,7 @@ def free_space(path):
 def disk_write_error(path, error):
     """The DiskWriteError for ``error`` raised while writing ``path``."""
     number = getattr(error, "errno", None)
-    reason = WRITE_ERRNOS.get(number) or "the write failed"
+    reason = WRITE_ERRNOS.get(number) or "the write failed: is the disk full?"
     free = free_space(path)
     if free is not None:
         reason += f", {free / 2**20:.0f} MiB free there"

@@ -12,12 +12,15 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 
 from .result_file import RESULT_FILE, run_settings
 from .user_errors import ConfigError, UserError
 
 LOCK_FILE = ".run.lock"
 RUN_OPTIONS_FILE = "run_options.json"
+# Temporary names of atomic writes: "<name>.tmp.<pid>", the subset's ".tmp-<random>-<name>".
+TEMPORARY_NAME = re.compile(r"(.+\.tmp\.\d+|\.tmp-.+)$")
 MODE_KEY = "(run mode)"
 
 
@@ -46,6 +49,18 @@ def run_folder_lock(output_dir):
         yield
     finally:
         os.close(handle)  # releases the lock
+
+
+def remove_temporary_files(output_dir):
+    """Delete what writes killed midway left in ``output_dir`` (the lock says no one else writes
+    there now); returns the paths removed."""
+    removed = []
+    for folder, _, names in os.walk(output_dir):
+        for name in names:
+            if TEMPORARY_NAME.match(name):
+                os.remove(os.path.join(folder, name))
+                removed.append(os.path.join(folder, name))
+    return removed
 
 
 def run_options(cfg, eval_only=False):
