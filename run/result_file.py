@@ -30,11 +30,13 @@ def config_digest(cfg):
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def test_result_record(cfg, metrics, split, epoch, total=None, correct=None):
+def test_result_record(cfg, metrics, split, epoch, total=None, correct=None, unreadable=0):
+    """``unreadable``: images of the split left out because they cannot be read ("skip" policy)."""
     record = {key: float(value) for key, value in metrics.items()}
     record.update(
         total=total,
         correct=correct,
+        unreadable_left_out=unreadable,
         dataset=cfg.DATASET.NAME,
         split=split,
         subsample=cfg.DATASET.SUBSAMPLE_CLASSES,

@@ -12,7 +12,11 @@ from dassl.utils import load_pretrained_weights
 from tqdm import tqdm
 
 from dassl_setup import using_builtin_subset
-from datasets.robust_reading import RobustDatasetWrapper, check_corrupt_image_policy
+from datasets.robust_reading import (
+    RobustDatasetWrapper,
+    check_corrupt_image_policy,
+    readable_part,
+)
 from prompting.clip_loading import load_clip_to_cpu
 from run.checkpoints import checkpoint_path, load_learned_state
 from run.disk_errors import clear_write_errors
@@ -206,10 +210,15 @@ class PromptTrainer(TrainerX):
         self.evaluator.reset()
         split, data_loader = self.evaluation_split(split)
         print(f"Evaluate on the *{split}* set")
+        left_out = 0
         with self.autocast(), self.model.cached_text_features():
             for batch in tqdm(data_loader):
                 image, label = self.parse_batch_test(batch)
-                self.evaluator.process(self.model_inference(image), label)
+                output, label, replaced = readable_part(batch, self.model_inference(image), label)
+                left_out += replaced
+                self.evaluator.process(output, label)
+        if left_out:
+            print(f"Note: {left_out} unreadable {split} images are left out of the results")
         if getattr(self.evaluator, "_total", None) == 0:
             raise NothingEvaluated(
                 f"The {split} set of {self.cfg.DATASET.NAME} is empty "
@@ -227,6 +236,7 @@ class PromptTrainer(TrainerX):
                 self.epoch + 1,
                 total=getattr(self.evaluator, "_total", None),
                 correct=getattr(self.evaluator, "_correct", None),
+                unreadable=left_out,
             )
             write_result_file(self.output_dir, record)
         return list(results.values())[0]
