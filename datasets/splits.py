@@ -7,7 +7,9 @@ The behaviour matches CoOp's so that numbers stay comparable with the published 
   error, never a reason to draw a new random split.
 * ``DATASET.NUM_SHOTS = K >= 1`` samples K training and min(K, 4) validation images per class with
   Dassl's ``generate_fewshot_dataset`` and caches them in ``split_fewshot/shot_{K}-seed_{SEED}.pkl``
-  under the dataset folder, which later runs load instead of sampling again.
+  under the dataset folder, which later runs load instead of sampling again. When the dataset
+  folder is read-only the cache goes to the user's cache folder instead (``user_fewshot_dir``).
+* A split file is checked against its own class list (``split_inconsistency``) before use.
 * ``DATASET.SUBSAMPLE_CLASSES = base|new`` keeps the first ceil(n/2) or the remaining sorted labels
   of the first list and renumbers them from 0 in every list.
 """

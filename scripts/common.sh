@@ -51,9 +51,9 @@ check_shots() {
 }
 
 check_inputs() {  # dataset (or "") seed
+    require_data_root
     check_seed "$2"
     check_shots
-    require_data_root
     if [ -n "$1" ]; then dataset_config "$1" >/dev/null; fi
 }
 

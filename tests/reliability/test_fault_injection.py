@@ -8,7 +8,6 @@ kernel would give.
 """
 
 import errno
-import json
 import os
 import random
 import shutil
@@ -22,7 +21,12 @@ import torch
 
 import datasets.splits
 from tests.reliability.conftest import toy_paths
-from tests.reliability.train_args import REPO_ROOT, toy_argv, train_quietly
+from tests.reliability.train_args import (
+    REPO_ROOT,
+    assert_same_final_state,
+    toy_argv,
+    train_quietly,
+)
 from trainers.prompt_trainer import PromptTrainer
 
 EPOCHS = 3
@@ -31,26 +35,6 @@ BATCHES_PER_EPOCH = 3  # 6 few-shot training images (3 classes x 2 shots), batch
 
 def argv(toy, output_dir, *options):
     return toy_argv(toy, output_dir, "DATALOADER.TRAIN_X.BATCH_SIZE", 2, *options, epochs=EPOCHS)
-
-
-def final_state(output_dir):
-    with open(os.path.join(output_dir, "result.json")) as f:
-        record = json.load(f)
-    checkpoint = torch.load(
-        os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{EPOCHS}"),
-        map_location="cpu",
-        weights_only=False,
-    )
-    return record, checkpoint["state_dict"]
-
-
-def assert_same_final_state(output_dir, reference_dir):
-    record, state = final_state(output_dir)
-    reference_record, reference_state = final_state(reference_dir)
-    assert record == reference_record
-    assert state.keys() == reference_state.keys()
-    for key in state:
-        assert torch.equal(state[key], reference_state[key]), key
 
 
 def temporary_files(folder):
@@ -108,7 +92,7 @@ def test_ctrl_c_at_a_random_step_says_how_to_resume_and_the_rerun_matches(
 
     resumed = run_train(argv(toy, output_dir))
     assert resumed.status == 0, resumed.err
-    assert_same_final_state(output_dir, reference)
+    assert_same_final_state(output_dir, reference, EPOCHS)
 
 
 def stop_in_the_last_epoch(toy, output_dir, run_train, monkeypatch):
@@ -145,7 +129,7 @@ def test_unreadable_latest_checkpoint_falls_back_to_the_previous_one(
     resumed = run_train(argv(toy, output_dir))
     assert resumed.status == 0, resumed.err
     assert "cannot be read (cut short?); resuming from model.pth.tar-1 instead" in resumed.out
-    assert_same_final_state(output_dir, reference)  # epoch 2 trained again, identically
+    assert_same_final_state(output_dir, reference, EPOCHS)  # epoch 2 trained again, identically
 
 
 @pytest.mark.slow
@@ -158,7 +142,7 @@ def test_no_readable_checkpoint_trains_from_scratch(toy, reference, tmp_path, ru
     result = run_train(argv(toy, output_dir))
     assert result.status == 0, result.err
     assert "no other checkpoint can be read; training from scratch" in result.out
-    assert_same_final_state(output_dir, reference)
+    assert_same_final_state(output_dir, reference, EPOCHS)
 
 
 TORCH_DISK_FULL = (
@@ -301,7 +285,7 @@ def test_two_runs_started_on_one_folder_one_trains_the_other_is_refused(toy, ref
     assert first.returncode == 0, first_err
     assert second.returncode == 2, second_err
     assert f"Error: Another run (process {first.pid}) is using {output_dir}" in second_err
-    assert_same_final_state(output_dir, reference)
+    assert_same_final_state(output_dir, reference, EPOCHS)
     with open(output_dir / "log.txt") as f:
         assert f.read().count("Finish training") == 1  # one run's log, not two interleaved
 
@@ -323,5 +307,5 @@ def test_a_run_killed_at_a_random_moment_resumes_to_the_same_result(
         process.wait()
     resumed = run_train(argv(toy, output_dir))
     assert resumed.status == 0, resumed.err
-    assert_same_final_state(output_dir, reference)
+    assert_same_final_state(output_dir, reference, EPOCHS)
     assert temporary_files(output_dir) == []  # a killed write's leftovers are removed on restart
