@@ -13,7 +13,7 @@ import time
 
 import torch
 
-import dassl_setup  # noqa: F401  (before any dassl import: a real Dassl wins over the subset)
+import dassl_setup  # before any dassl import: a real Dassl wins over the subset
 
 # isort: split
 from dassl.engine import build_trainer
@@ -22,6 +22,7 @@ from dassl.utils import Logger, collect_env_info, set_random_seed, setup_logger
 import datasets  # noqa: F401  (registers the datasets)
 import trainers  # noqa: F401  (registers the trainers)
 from run.config import setup_cfg
+from run.disk_errors import disk_write_error, is_write_failure
 from run.distributed import (
     check_global_batch,
     close_process_group,
@@ -30,7 +31,13 @@ from run.distributed import (
     process_rank,
     world_size,
 )
-from run.run_checks import check_run_inputs
+from run.run_checks import check_run_inputs, model_names
+from run.run_folder import (
+    check_same_options,
+    remove_temporary_files,
+    run_folder_lock,
+    run_options,
+)
 from run.user_errors import UserError, short_message
 
 LOG_FILE = "log.txt"
@@ -98,17 +105,30 @@ def quiet_other_processes():
 def main(args):
     cfg = setup_cfg(args)
     check_run_inputs(cfg, args)
+    if launched_by_torchrun() and not (args.eval_only or args.no_train):
+        check_global_batch(cfg, world_size())
+    if process_rank() != 0:  # under torchrun the main process holds the folder for all
+        run_in_process_group(cfg, args)
+        return
+    with run_folder_lock(cfg.OUTPUT_DIR):
+        remove_temporary_files(cfg.OUTPUT_DIR)
+        names = model_names(cfg)
+        check_same_options(cfg.OUTPUT_DIR, run_options(cfg, args.eval_only), names)
+        run_in_process_group(cfg, args)
+
+
+def run_in_process_group(cfg, args):
+    """``run``, in torchrun's process group when torchrun started train.py (the group forms
+    once the main process has checked the folder)."""
     if launched_by_torchrun():
-        if not (args.eval_only or args.no_train):
-            check_global_batch(cfg, world_size())
         init_process_group(cfg.USE_CUDA)
     try:
-        run(args, cfg)
+        run(cfg, args)
     finally:
         close_process_group()
 
 
-def run(args, cfg):
+def run(cfg, args):
     if cfg.SEED >= 0:
         print(f"Setting fixed seed: {cfg.SEED}")
         set_random_seed(cfg.SEED)
@@ -119,6 +139,7 @@ def run(args, cfg):
     if torch.cuda.is_available() and cfg.USE_CUDA:
         torch.backends.cudnn.benchmark = True
     print_args(args, cfg)
+    print(f"Dassl: {dassl_setup.dassl_description()}")
     print("Collecting env info ...")
     print(f"** System info **\n{collect_env_info()}\n")
 
@@ -131,25 +152,42 @@ def run(args, cfg):
         trainer.train()
 
 
-def cli(argv=None):
-    """Run train.py; returns the exit status.
-
-    A UserError (bad config, data, backbone or checkpoint, a diverged loss) is reported as one
-    "Error: ..." message on stderr (and in the log, if one is open) with status 2; any other
-    exception is a bug and keeps its traceback.
-    """
+def report(message):
+    """``message`` on stderr and, if it can still be written, in the run's log."""
+    log_file = getattr(sys.stdout, "file", None)
     try:
-        main(parse_args(argv))
-    except UserError as error:
-        if process_rank() != 0:
-            return 2  # every process meets the same error; the main process reports it
-        message = f"Error: {short_message(error)}"
         sys.stdout.flush()
-        log_file = getattr(sys.stdout, "file", None)
         if log_file is not None:
             log_file.write(message + "\n")
             log_file.flush()
-        print(message, file=sys.stderr)
+    except OSError:
+        pass  # the log's own disk is full or gone; stderr still gets the message
+    print(message, file=sys.stderr)
+
+
+def cli(argv=None):
+    """Run train.py; returns the exit status.
+
+    A UserError (bad config, data, backbone or checkpoint, a diverged loss, a full or read-only
+    disk) is reported as one "Error: ..." message on stderr (and in the log, if one is open) with
+    status 2; Ctrl-C as one line saying how to resume, status 130. Any other exception is a bug
+    and keeps its traceback.
+    """
+    args = parse_args(argv)
+    try:
+        main(args)
+    except KeyboardInterrupt:
+        again = "evaluate" if args.eval_only else "resume from the last saved epoch"
+        if process_rank() == 0:  # under torchrun every process meets it; the main one reports
+            report(f"Interrupted. Run the same command again to {again}.")
+        return 130
+    except (UserError, OSError, RuntimeError) as error:
+        if not isinstance(error, UserError):
+            if not is_write_failure(error):
+                raise
+            error = disk_write_error(getattr(error, "filename", None) or args.output_dir, error)
+        if process_rank() == 0:  # under torchrun every process meets it; the main one reports
+            report(f"Error: {short_message(error)}")
         return 2
     return 0
 

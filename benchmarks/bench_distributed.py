@@ -27,6 +27,7 @@ from benchmarks.method_models import (  # noqa: E402
     imagenet_classnames,
     method_cfg,
 )
+from prompting.prompted_clip import total_loss  # noqa: E402
 from run.distributed import (  # noqa: E402
     close_process_group,
     gather_rows,
@@ -56,7 +57,8 @@ def parse_args(argv=None):
 def distributed_step(built, image, label):
     """One step of a distributed train.py run on this process's share ``image``."""
     with built.autocast():
-        _, loss = built.model.training_loss(image, label)
+        _, terms = built.model.training_loss(image, label)
+        loss = total_loss(terms)
     step_loss, _ = global_loss(loss, len(label)) if is_distributed() else (loss, loss)
     parameters = list(built.model.learnable.parameters())
     synchronize = (lambda: sum_gradients(parameters)) if is_distributed() else None

@@ -12,7 +12,9 @@ import torch.distributed as dist
 
 from .distributed import (
     GatheredPredictions,
+    all_sizes,
     broadcast_state,
+    collective_device,
     gather_rows,
     global_loss,
     is_distributed,
@@ -85,6 +87,10 @@ class DistributedHooks:
         """Where evaluation outputs go: the evaluator, or every process's outputs gathered."""
         return GatheredPredictions(self.evaluator) if is_distributed() else self.evaluator
 
-    def finish_predictions(self, collector):
-        if collector is not self.evaluator:
-            collector.finish(n_outputs=len(self.dm.dataset.classnames))
+    def finish_predictions(self, collector, left_out):
+        """Hand every process's outputs to the evaluator; returns how many images all processes
+        left out (unreadable ones, DATALOADER.CORRUPT_IMAGE_POLICY skip)."""
+        if collector is self.evaluator:
+            return left_out
+        collector.finish(n_outputs=len(self.dm.dataset.classnames))
+        return sum(all_sizes(left_out, collective_device()))
