@@ -7,16 +7,18 @@ computed here the way ``scripts/common.sh`` names it, so a finished call can be 
 starting anything (the scripts themselves also skip finished runs and resume unfinished ones).
 """
 
-import hashlib
+import functools
 import os
 import re
 import shlex
+import subprocess
 from dataclasses import dataclass
 
 from tools.results.protocols import ELEVEN_DATASETS, IMAGENET_VARIANTS, LARGE_CONFIG_DATASETS
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPTS_DIR = os.path.join(REPO_ROOT, "scripts")
+COMMON_SH = os.path.join(SCRIPTS_DIR, "common.sh")
 RESULT_FILE = "result.json"
 PROTOCOLS = ("base2new", "cross_dataset", "domain_generalization", "few_shot")
 # Target datasets when --datasets is not given (the training data set is ImageNet).
@@ -73,12 +75,17 @@ def method_folders():
     return folders
 
 
+@functools.cache
 def run_tag(cfg, opts):
-    """The scripts' run folder name: the config, plus a hash of the extra options if any."""
-    if not opts:
-        return cfg
-    digest = hashlib.sha1("".join(f"{opt}\n" for opt in opts).encode()).hexdigest()[:8]
-    return f"{cfg}_opts-{digest}"
+    """The scripts' run folder name (the config, tagged with a hash of the extra options), from
+    scripts/common.sh's own ``run_tag``, so that the two never disagree."""
+    result = subprocess.run(
+        ["bash", "-c", 'source "$1"; shift; run_tag "$@"', "run_tag", COMMON_SH, cfg, *opts],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
 
 
 class MethodScripts:
@@ -89,7 +96,7 @@ class MethodScripts:
         self.folder = folder
         self.output = os.path.abspath(output)
         self.shots = shots
-        self.opts = tuple(opts)
+        self.opts = tuple(map(str, opts))
 
     def call(self, script, positional, folders, dataset=None):
         """The call of ``script`` with ``positional`` arguments; its output folder is

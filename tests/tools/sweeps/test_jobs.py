@@ -37,6 +37,10 @@ def test_extra_options_go_to_every_call_and_name_the_folder_as_the_scripts_do():
     assert job.calls[1].output_dir == (
         f"/out/base2new/test_new/dtd/shots_4/CoOp/vit_b16_ep50_ctxv1_opts-{digest}/seed1"
     )
+    # as the scripts name it, the same options in another order are the same folder
+    swapped = expand("base2new", ["dtd"], [1], ["CoOp"], "/out", opts=["A.B", "1", "C.D", "2"])
+    ordered = expand("base2new", ["dtd"], [1], ["CoOp"], "/out", opts=["C.D", "2", "A.B", "1"])
+    assert swapped[0].calls[0].output_dir == ordered[0].calls[0].output_dir
 
 
 def test_cross_dataset_job_trains_on_imagenet_once_then_tests_every_target():
