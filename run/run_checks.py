@@ -14,10 +14,10 @@ from dassl.engine import TRAINER_REGISTRY
 
 from datasets.layout import dataset_root
 from datasets.robust_reading import check_corrupt_image_policy
-from prompting.clip_loading import check_backbone_name
+from prompting.clip_loading import check_backbone_name, check_vit
 
 from .checkpoints import checkpoint_path
-from .user_errors import ConfigError, UnknownNameError
+from .user_errors import UnknownNameError
 
 
 def check_registered(kind, key, how_to_set, name, registry):
@@ -48,14 +48,10 @@ def check_run_inputs(cfg, args):
     dataset_class = DATASET_REGISTRY.get(cfg.DATASET.NAME)
     dataset_root(cfg, cfg.DATASET.NAME, getattr(dataset_class, "layout", ""))
     check_backbone_name(cfg.MODEL.BACKBONE.NAME)
-    trainer_class = TRAINER_REGISTRY.get(cfg.TRAINER.NAME)
-    if getattr(trainer_class, "NEEDS_VIT", False) and cfg.MODEL.BACKBONE.NAME.startswith("RN"):
-        raise ConfigError(
-            f'{cfg.TRAINER.NAME} needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14); '
-            f'MODEL.BACKBONE.NAME "{cfg.MODEL.BACKBONE.NAME}" is a ResNet.'
-        )
+    trainer_class = TRAINER_REGISTRY.get(cfg.TRAINER.NAME)  # a PromptTrainer: its declarations
+    if trainer_class.NEEDS_VIT:
+        check_vit(cfg.TRAINER.NAME, backbone_name=cfg.MODEL.BACKBONE.NAME)
     check_corrupt_image_policy(cfg)
 
-    learner_name = getattr(trainer_class, "LEARNER_NAME", None)
-    if args.eval_only and args.model_dir and learner_name:
-        checkpoint_path(args.model_dir, learner_name, args.load_epoch)
+    if args.eval_only and args.model_dir and trainer_class.LEARNER_NAME:
+        checkpoint_path(args.model_dir, trainer_class.LEARNER_NAME, args.load_epoch)

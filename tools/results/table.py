@@ -64,7 +64,7 @@ def _comparability_issues(summary, method_summary, our_row, paper_row):
 def _paper_rows(summary, method_summary, published_rows, group):
     """Paper row and difference row for each published row of this method's trainer."""
     ours = method_summary.method
-    published_method = published_name(ours.trainer)
+    published_method = published_name(ours.trainer, published_rows)
     if published_method is None:
         return [], None
     ours_by_key = {row.key: row for row in method_summary.rows}
