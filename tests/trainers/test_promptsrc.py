@@ -7,7 +7,6 @@ import torch
 
 from prompting.clip_loading import load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
-from prompting.prompt_averaging import GaussianPromptAverage, gaussian_epoch_weights
 from prompting.templates import ENSEMBLE_TEMPLATES
 from run.user_errors import ConfigError
 from tests.reliability.train_args import toy_argv, train_quietly
@@ -89,27 +88,6 @@ def test_the_trainer_averages_the_authors_60_templates(toy, tmp_path):
     torch.testing.assert_close(trainer.model.ensemble_text_features, expected)
     # text 64 wide, vision 128 wide on the tiny CLIP; depth 2, 4 tokens each
     assert trained_count(trainer.model) == 2 * 4 * 64 + 2 * 4 * 128
-
-
-@pytest.mark.parametrize("mean, std, epochs", [(15, 1, 20), (6, 10, 20), (30, 30, 50), (1, 0.5, 1)])
-def test_gpa_weights_are_the_normalised_gaussian_density(mean, std, epochs):
-    weights = gaussian_epoch_weights(mean, std, epochs)
-    assert weights == pytest.approx(ref.gaussian_epoch_weights(mean, std, epochs), rel=1e-12)
-
-
-def test_gpa_sum_of_weighted_epochs_is_copied_into_the_prompts():
-    module = torch.nn.ParameterDict({"a": torch.nn.Parameter(torch.zeros(2, 3))})
-    average = GaussianPromptAverage(module, mean=2.0, std=1.5, epochs=3)
-    values = []
-    for epoch in range(3):
-        with torch.no_grad():
-            module["a"].normal_()
-        values.append(module["a"].detach().clone())
-        average.add(module, epoch)
-    average.copy_to(module)
-    expected = ref.aggregated(values, ref.gaussian_epoch_weights(2.0, 1.5, 3))
-    torch.testing.assert_close(module["a"].detach(), expected)
-    assert list(average.state_dict()) == ["a"]
 
 
 @pytest.mark.parametrize("std, key", [(0.0, "GPA_STD"), (-1.0, "GPA_STD")])
