@@ -101,3 +101,23 @@ def test_cross_dataset_tests_need_a_finished_imagenet_run(method, script, tmp_pa
     assert result.returncode == 1
     assert "No finished ImageNet training" in result.stderr
     assert f"cross_dataset/train/imagenet/shots_{SHOTS}/{METHODS[method][0]}/" in result.stderr
+
+
+@pytest.mark.parametrize("dataset, expected", [("dtd", "45.0 5.0"), ("caltech101", None)])
+def test_promptsrc_few_shot_sets_the_authors_gpa_for_its_five_datasets(dataset, expected, tmp_path):
+    env = dict(os.environ, DATA=str(tmp_path), OUTPUT=str(tmp_path), PYTHON="echo")
+    result = subprocess.run(
+        ["bash", os.path.join(REPO_ROOT, "scripts", "promptsrc", "few_shot.sh"), dataset, "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    command = result.stdout.splitlines()[-1]  # what train.py would have been given
+    assert "vit_b16_c2_ep50_batch4_4+4ctx_few_shot.yaml" in command
+    if expected is None:
+        assert "GPA_MEAN" not in command
+    else:
+        mean, std = expected.split()
+        assert f"TRAINER.PROMPTSRC.GPA_MEAN {mean} TRAINER.PROMPTSRC.GPA_STD {std}" in command
