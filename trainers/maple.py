@@ -12,7 +12,7 @@ from dassl.engine import TRAINER_REGISTRY
 from prompting.deep_prompt_model import DeepPromptCLIP, DeepTextPrompts, check_prompt_depth
 from run.user_errors import ConfigError
 
-from .prompt_trainer import PromptTrainer, check_ctx_init, check_prompt_depth_fits
+from .prompt_trainer import PromptTrainer, check_ctx_init, check_prompt_depths_fit
 
 
 class CoupledPrompts(nn.Module):
@@ -64,13 +64,8 @@ class MaPLe(PromptTrainer):
 
     def build_custom_clip(self, classnames, clip_model):
         node = self.method_cfg
-        for blocks, encoder in (
-            (clip_model.transformer.resblocks, "text encoder"),
-            (clip_model.visual.transformer.resblocks, "image encoder"),
-        ):
-            check_prompt_depth_fits(
-                node.PROMPT_DEPTH, len(blocks), "TRAINER.MAPLE.PROMPT_DEPTH", encoder
-            )
+        key = "TRAINER.MAPLE.PROMPT_DEPTH"
+        check_prompt_depths_fit(clip_model, node.PROMPT_DEPTH, node.PROMPT_DEPTH, key, key)
         text = DeepTextPrompts(classnames, clip_model, node.N_CTX, node.PROMPT_DEPTH, node.CTX_INIT)
         learnable = CoupledPrompts(text, clip_model)
         return DeepPromptCLIP(clip_model, learnable, "MaPLe", node.CHECKPOINT_TEXT_BLOCKS)

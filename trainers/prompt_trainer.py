@@ -96,28 +96,27 @@ def check_deep_prompt_cfg(node, node_name):
         )
 
 
-def check_prompt_depth_fits(depth, blocks, key, encoder):
-    """A prompt depth above the loaded CLIP's block count is a config error naming ``key``."""
-    if depth > blocks:
-        raise ConfigError(
-            f"{key} {depth} exceeds the {blocks} blocks of this CLIP's {encoder}: set it to at "
-            f"most {blocks}"
-        )
+def check_prompt_depths_fit(clip_model, text_depth, vision_depth, text_key, vision_key):
+    """A prompt depth above the loaded CLIP's block count is a config error naming its key."""
+    for depth, blocks, key, encoder in (
+        (text_depth, clip_model.transformer.resblocks, text_key, "text encoder"),
+        (vision_depth, clip_model.visual.transformer.resblocks, vision_key, "image encoder"),
+    ):
+        if depth > len(blocks):
+            raise ConfigError(
+                f"{key} {depth} exceeds the {len(blocks)} blocks of this CLIP's {encoder}: set "
+                f"it to at most {len(blocks)}"
+            )
 
 
 def independent_prompts(node, node_name, classnames, clip_model):
     """IVLP's learned prompts from a ``deep_prompt_node`` (IVLP, PromptSRC)."""
-    check_prompt_depth_fits(
+    check_prompt_depths_fit(
+        clip_model,
         node.PROMPT_DEPTH_TEXT,
-        len(clip_model.transformer.resblocks),
-        f"{node_name}.PROMPT_DEPTH_TEXT",
-        "text encoder",
-    )
-    check_prompt_depth_fits(
         node.PROMPT_DEPTH_VISION,
-        len(clip_model.visual.transformer.resblocks),
+        f"{node_name}.PROMPT_DEPTH_TEXT",
         f"{node_name}.PROMPT_DEPTH_VISION",
-        "image encoder",
     )
     text = DeepTextPrompts(
         classnames, clip_model, node.N_CTX_TEXT, node.PROMPT_DEPTH_TEXT, node.CTX_INIT
