@@ -16,6 +16,8 @@ METHOD_NODES = {}
 
 def register_method_node(name, build_node):
     """Add ``cfg.TRAINER.<name>``, as ``build_node()`` returns it, to every project config."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"A method config node needs a name (the METHOD_CFG); got {name!r}")
     if name in METHOD_NODES and METHOD_NODES[name] != build_node:
         raise ValueError(f"Two config nodes registered as TRAINER.{name}")
     METHOD_NODES[name] = build_node

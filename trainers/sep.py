@@ -1,4 +1,4 @@
-"""SEP: Self-Enhanced Prompt Tuning (Yao et al., arXiv 2405.15549), as specified in SEP.md.
+"""SEP: Self-Enhanced Prompt Tuning (Yao et al., arXiv 2405.15549); docs/methods/sep.md.
 
 Text and visual prompt tokens are rebuilt before chosen encoder layers from representative
 pre-trained tokens by Token Fusion Modules (``prompting/sep``); the prompted features are
@@ -125,7 +125,7 @@ class SEPModel(PromptedCLIP):
         return self.proto_scale * normalize(image_features) @ weights.t().type(image_features.dtype)
 
     def loss_terms(self, image, label):
-        """Logits and the four loss terms of SEP.md (unweighted), computed in fp32."""
+        """Logits and the four loss terms of docs/methods/sep.md (unweighted), computed in fp32."""
         frozen_image, image_features = self.image_features(image)
         text_features = self.text_features()
         logits = self.logits(image_features, text_features)

@@ -1,7 +1,8 @@
-"""CLIP's text and image encoders run block by block with SEP's prompt tokens and token fusion.
+"""SEP's encoders: the shared text and image encoders plus token fusion in ``before_block``.
 
-Ownership: each encoder registers the CLIP modules it runs (as CoOp's TextEncoder does), so
-``.to()``, ``.half()`` and ``nn.DataParallel`` treat them like any submodule, and freezes them.
+Ownership: each encoder registers the CLIP modules it runs (``TextEncoder``,
+``PromptedImageEncoder``), so ``.to()``, ``.half()`` and ``nn.DataParallel`` treat them like any
+submodule, and freezes them.
 Every learned tensor lives in one child module, which is what a trainer optimises and
 checkpoints; its ``state_dict()`` holds only learned tensors:
 

@@ -3,10 +3,9 @@
 import pytest
 import torch
 import torch.nn as nn
-from clip.model import CLIP
 
-from prompting.clip_loading import BackboneNotViT
 from prompting.image_encoder import PromptedImageEncoder
+from tests.prompting.hooks import hooks_removed_after
 from tools.make_tiny_clip import build_tiny_clip
 
 N_PROMPTS = 3
@@ -38,15 +37,11 @@ def encode_image_with_hooks(clip_model, images, prompts, deep_prompts):
         return hook
 
     visual = clip_model.visual
-    handles = [visual.ln_pre.register_forward_pre_hook(append)]
-    for k, deep in enumerate(deep_prompts):
-        block = visual.transformer.resblocks[k + 1]
-        handles.append(block.register_forward_pre_hook(replace_with(deep)))
-    try:
+    with hooks_removed_after([visual.ln_pre.register_forward_pre_hook(append)]) as handles:
+        for k, deep in enumerate(deep_prompts):
+            block = visual.transformer.resblocks[k + 1]
+            handles.append(block.register_forward_pre_hook(replace_with(deep)))
         return clip_model.encode_image(images)
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 @pytest.fixture
@@ -134,20 +129,3 @@ def test_deep_prompts_that_do_not_fit_raise(tiny_clip):
         encoder(make_images(), prompts, [prompts[:2]])
     with pytest.raises(ValueError, match="cannot replace"):
         encoder(make_images(), None, [prompts])
-
-
-def test_a_resnet_backbone_is_refused_naming_the_method():
-    resnet = CLIP(
-        embed_dim=32,
-        image_resolution=32,
-        vision_layers=(1, 1, 1, 1),
-        vision_width=8,
-        vision_patch_size=None,
-        context_length=77,
-        vocab_size=1000,
-        transformer_width=64,
-        transformer_heads=1,
-        transformer_layers=1,
-    )
-    with pytest.raises(BackboneNotViT, match="MaPLe needs a ViT CLIP backbone.*got ResNet"):
-        PromptedImageEncoder(resnet, "MaPLe")

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from prompting.text_encoder import TextEncoder, encode_prompts_normalized, tokenize
+from tests.prompting.hooks import hooks_removed_after
 from tools.make_tiny_clip import build_tiny_clip
 
 PROMPTS = ["a photo of a dog.", "a sea horse.", "x"]
@@ -58,18 +59,14 @@ def test_deep_prompts_replace_the_context_before_later_blocks_as_clip_with_hooks
     n_ctx, width = 2, clip_model.ln_final.weight.shape[0]
     generator = torch.Generator().manual_seed(0)
     deep_prompts = [torch.randn(n_ctx, width, generator=generator) for _ in range(2)]
+    blocks = clip_model.transformer.resblocks
     handles = [
-        clip_model.transformer.resblocks[k + 1].register_forward_pre_hook(
-            replace_context_hook(deep)
-        )
+        blocks[k + 1].register_forward_pre_hook(replace_context_hook(deep))
         for k, deep in enumerate(deep_prompts)
     ]
     with torch.no_grad():
-        try:
+        with hooks_removed_after(handles):
             expected = clip_model.encode_text(tokens)
-        finally:
-            for handle in handles:
-                handle.remove()
         encoder = TextEncoder(clip_model)  # skipping padding: [EOS] of "x" is at position 2
         features = encoder(clip_model.token_embedding(tokens), tokens, deep_prompts)
     torch.testing.assert_close(features, expected, rtol=1e-5, atol=1e-5)

@@ -1,4 +1,4 @@
-"""SEPModel against an independent statement of SEP.md, and the method's invariants."""
+"""SEPModel against an independent statement of docs/methods/sep.md, and the method's invariants."""
 
 import pytest
 import torch

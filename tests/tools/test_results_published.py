@@ -2,7 +2,7 @@ import pytest
 
 from tools.results.published import load_published, published_name, rows_for
 
-# From docs/SEP.md, "Published numbers": 11-dataset averages, Base / New / HM.
+# From docs/methods/sep.md, "Published numbers": 11-dataset averages, Base / New / HM.
 SEP_MD_NUMBERS = {
     "CLIP": (69.34, 74.22, 71.70),
     "CoOp": (82.69, 63.22, 71.66),

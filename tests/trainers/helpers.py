@@ -15,6 +15,7 @@ from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 TRAINERS = trainers.method_table()  # trainer name -> (config node, published config)
+TRAINED_METHODS = [trainer.__name__ for trainer in trainers.TRAINERS if trainer.LEARNER_NAME]
 TEST_BATCH_SIZE = 4
 # The published learning rate from the first step (warm-up runs at 1e-5 for a whole epoch).
 NO_WARMUP = ("OPTIM.WARMUP_EPOCH", 0)
