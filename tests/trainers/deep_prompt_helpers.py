@@ -3,12 +3,14 @@ it, and the ViT-B/16 builds whose trained parameters are counted."""
 
 import contextlib
 import io
+import os
 
 import torch
 from dassl.engine import TRAINER_REGISTRY
 
 from benchmarks.method_models import VIT_B16
 from run.config import project_cfg_default
+from tests.trainers.helpers import REPO_ROOT
 from tools.make_tiny_clip import build_tiny_clip
 
 CLASSNAMES = ["red circle", "green square", "blue_triangle", "yellow cross"]
@@ -35,20 +37,18 @@ def perturb(module, seed=0):
             param.add_(0.05 * torch.randn(param.shape, generator=generator))
 
 
-def vit_b16_model(trainer_name, config_file, clip_model, classnames=("cat", "dog")):
-    """``trainer_name``'s model built by its trainer from ``config_file`` on ``clip_model``."""
+def vit_b16_trained_count(trainer_name, config_name):
+    """Trained parameters of ``trainer_name``'s model, built by its trainer from its config
+    ``configs/trainers/<trainer_name>/<config_name>`` on a random CLIP of ViT-B/16 shapes."""
     trainer_class = TRAINER_REGISTRY.get(trainer_name)
     cfg = project_cfg_default()
-    cfg.merge_from_file(config_file)
+    cfg.merge_from_file(os.path.join(REPO_ROOT, "configs", "trainers", trainer_name, config_name))
     cfg.freeze()
     builder = trainer_class.__new__(trainer_class)  # build_custom_clip reads only cfg
     builder.cfg = cfg
+    clip_model = build_tiny_clip(seed=0, **VIT_B16).requires_grad_(False)
     with contextlib.redirect_stdout(io.StringIO()):
-        return builder.build_custom_clip(list(classnames), clip_model)
-
-
-def vit_b16_clip():
-    return build_tiny_clip(seed=0, **VIT_B16).requires_grad_(False)
+        return trained_count(builder.build_custom_clip(["cat", "dog"], clip_model))
 
 
 def trained_count(model):

@@ -1,7 +1,5 @@
 """MaPLe against its independent statement, its parameter count, and its trainer's runs."""
 
-import os
-
 import pytest
 import torch
 
@@ -15,11 +13,9 @@ from tests.trainers.deep_prompt_helpers import (
     images,
     perturb,
     trained_count,
-    vit_b16_clip,
-    vit_b16_model,
+    vit_b16_trained_count,
 )
 from tests.trainers.helpers import (
-    REPO_ROOT,
     check_amp_matches_fp32,
     check_base_model_evaluates_on_new_classes,
     make_trainer,
@@ -94,10 +90,9 @@ def test_trained_parameters_follow_the_formula():
     ],
 )
 def test_published_configs_train_the_published_number_of_parameters_on_vit_b16(config, expected):
-    path = os.path.join(REPO_ROOT, "configs", "trainers", "MaPLe", config)
-    model = vit_b16_model("MaPLe", path, vit_b16_clip())
+    count = vit_b16_trained_count("MaPLe", config)
     # depth * (2 tokens * 512 + Linear(512, 768) weight and bias)
-    assert trained_count(model) == expected
+    assert count == expected
 
 
 @pytest.mark.parametrize("option, value", [("PROMPT_DEPTH", 3), ("PROMPT_DEPTH", 0)])
