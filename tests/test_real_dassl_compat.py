@@ -84,7 +84,7 @@ def test_trainer_runs_base_to_new_with_the_real_dassl(trainer, toy_data_root, tm
     assert train.returncode == 0, train.stderr[-3000:]
     with open(tmp_path / "base" / "log.txt") as f:
         log = f.read()
-    assert "Finished training" not in log  # only the subset prints both end lines
+    assert "Finish training" in log and "Finished training" in log  # forks wait for either
     terms = {
         "KgCoOp": ("ce", "kg"),
         "SEP": ("text_consistency", "prototype"),

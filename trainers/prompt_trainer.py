@@ -1,6 +1,7 @@
 """The Dassl trainer that every CLIP prompt-learning method here subclasses."""
 
 import math
+import os
 
 import torch
 from dassl.data import DataManager
@@ -11,12 +12,18 @@ from dassl.utils import load_pretrained_weights
 from tqdm import tqdm
 from yacs.config import CfgNode as CN
 
-from datasets.robust_reading import RobustDatasetWrapper, check_corrupt_image_policy
+from dassl_setup import using_builtin_subset
+from datasets.robust_reading import (
+    RobustDatasetWrapper,
+    check_corrupt_image_policy,
+    readable_part,
+)
 from prompting.clip_loading import check_vit, load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import total_loss
 from run.checkpoints import checkpoint_path, load_learned_state
+from run.disk_errors import clear_write_errors
 from run.precision import (
     autocast,
     backward_and_step,
@@ -25,7 +32,11 @@ from run.precision import (
     resolve_precision,
 )
 from run.result_file import test_result_record, write_result_file
-from run.resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
+from run.resume_checkpoints import (
+    point_at_readable_checkpoint,
+    save_resume_checkpoint,
+    unfinished_model_dirs,
+)
 from run.user_errors import ConfigError, UserError
 
 ADAM_FAMILY = ("adam", "amsgrad", "adamw", "radam")
@@ -132,6 +143,10 @@ class InputSizeMismatch(ConfigError):
     pass
 
 
+class NothingEvaluated(UserError, ValueError):
+    pass
+
+
 def check_finite_loss(loss, where):
     if not math.isfinite(loss.item()):
         raise NonFiniteLoss(
@@ -224,14 +239,34 @@ class PromptTrainer(TrainerX):
         if self.cfg.TRAIN.RESUME_CHECKPOINT:
             save_resume_checkpoint(self)
 
+    def save_model(self, *args, **kwargs):
+        with clear_write_errors(self.output_dir):
+            super().save_model(*args, **kwargs)
+
+    def before_train(self):
+        super().before_train()
+        # A run resumed after its last epoch trains none: its model is that of epoch start_epoch.
+        self.epoch = self.start_epoch - 1
+
+    def after_train(self):
+        if not using_builtin_subset():
+            print(
+                "Finished training"
+            )  # upstream prints only "Finish training"; forks wait for this
+        super().after_train()
+
     def resume_model_if_exist(self, directory):
-        unfinished = unfinished_model_dirs(directory, self.get_model_names())
+        names = self.get_model_names()
+        unfinished = unfinished_model_dirs(directory, names)
         if unfinished:
             print(
                 f"No complete checkpoint in {', '.join(unfinished)} (a run stopped before its "
                 "first checkpoint was written), train from scratch"
             )
             return 0
+        for name in names:
+            if not point_at_readable_checkpoint(os.path.join(directory, name)):
+                return 0
         return super().resume_model_if_exist(directory)
 
     def build_model(self):
@@ -310,10 +345,21 @@ class PromptTrainer(TrainerX):
         self.evaluator.reset()
         split, data_loader = self.evaluation_split(split)
         print(f"Evaluate on the *{split}* set")
+        left_out = 0
         with self.autocast(), self.model.cached_text_features():
             for batch in tqdm(data_loader):
                 image, label = self.parse_batch_test(batch)
-                self.evaluator.process(self.model_inference(image), label)
+                output, label, replaced = readable_part(batch, self.model_inference(image), label)
+                left_out += replaced
+                self.evaluator.process(output, label)
+        if left_out:
+            print(f"Note: {left_out} unreadable {split} images are left out of the results")
+        if getattr(self.evaluator, "_total", None) == 0:
+            raise NothingEvaluated(
+                f"The {split} set of {self.cfg.DATASET.NAME} is empty "
+                f"(DATASET.SUBSAMPLE_CLASSES {self.cfg.DATASET.SUBSAMPLE_CLASSES}): nothing to "
+                "evaluate, so no result is written. Check the split file."
+            )
         results = self.evaluator.evaluate()
         for name, value in results.items():
             self.write_scalar(f"{split}/{name}", value, self.epoch)
@@ -325,6 +371,7 @@ class PromptTrainer(TrainerX):
                 self.epoch + 1,
                 total=getattr(self.evaluator, "_total", None),
                 correct=getattr(self.evaluator, "_correct", None),
+                unreadable=left_out,
             )
             write_result_file(self.output_dir, record)
         return list(results.values())[0]

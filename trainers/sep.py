@@ -200,7 +200,7 @@ class SEP(PromptTrainer):
         node.N_CTX_VISION = 4  # learnable visual tokens
         node.CTX_INIT = ""  # text init phrase; "" = random (the reference)
         node.FUSION_LAYERS = ()  # blocks preceded by token fusion; () = 1..depth-1
-        node.TEMPLATES = "coop"  # frozen-text template table; sep_reference = authors' code
+        node.TEMPLATES = "sep_reference"  # frozen-text templates: the authors'; or coop
         node.W_TEXT = 8.0  # textual consistency weight
         node.W_VISUAL = 6.0  # visual consistency weight
         node.W_PROTO = 0.5  # prototype-classifier loss weight
