@@ -33,7 +33,7 @@ from run.precision import (
 )
 from run.result_file import test_result_record, write_result_file
 from run.resume_checkpoints import (
-    point_at_readable_checkpoint,
+    point_at_common_readable_checkpoint,
     save_resume_checkpoint,
     unfinished_model_dirs,
 )
@@ -264,9 +264,9 @@ class PromptTrainer(TrainerX):
                 "first checkpoint was written), train from scratch"
             )
             return 0
-        for name in names:
-            if not point_at_readable_checkpoint(os.path.join(directory, name)):
-                return 0
+        model_dirs = [os.path.join(directory, name) for name in names]
+        if not point_at_common_readable_checkpoint(model_dirs):
+            return 0
         return super().resume_model_if_exist(directory)
 
     def build_model(self):
