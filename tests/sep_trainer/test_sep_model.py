@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from clip.model import CLIP
 
 from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
@@ -30,19 +31,23 @@ def build_model(clip_model, **overrides):
 
 
 def independent_outputs(model, clip_model, images, labels, cfg):
+    """The oracle's logits and loss for the model's learned tensors; g0 from literal prompts."""
     learner = model.prompt_learner
     text_tfms = {int(k): v for k, v in model.learnable.text_fusion.items()}
     visual = model.learnable.visual_prompts
     visual_tfms = {int(k): v for k, v in visual.fusion_modules.items()}
     weights = dict(text=cfg.W_TEXT, visual=cfg.W_VISUAL, proto=cfg.W_PROTO, scale=cfg.PROTO_SCALE)
+    frozen_text = ref.frozen_text_features(
+        clip_model, [f"a photo of a {name}." for name in CLASSNAMES]
+    )
     return ref.sep_logits_and_loss(
         clip_model,
         images,
         labels,
-        (learner(), learner.tokenized_prompts, learner.n_ctx, text_tfms, cfg.ATTENTION_AXIS),
+        (learner.ctx, CLASSNAMES, text_tfms, cfg.ATTENTION_AXIS),
         (visual.tokens, visual_tfms, cfg.SELECTION_MODE, cfg.ATTENTION_AXIS),
         model.learnable.prototype.weight,
-        model.text_features_fixed,
+        frozen_text,
         weights,
     )
 
@@ -69,6 +74,56 @@ def test_logits_and_loss_match_independent_implementation(
     torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(model(images), expected_logits, rtol=1e-4, atol=1e-4)
+
+
+# Four blocks per encoder, so the default fusion runs three TFMs in sequence before blocks 1..3;
+# text width 128 with CLIP's 4 heads of 32 while SEP.md gives the text TFMs 128 / 64 = 2 heads,
+# vision width 256 with 4 heads in both, so neither head count can stand in for the other.
+DEEP_CLIP = dict(
+    embed_dim=32,
+    image_resolution=32,
+    vision_layers=4,
+    vision_width=256,
+    vision_patch_size=8,
+    context_length=77,
+    vocab_size=49408,
+    transformer_width=128,
+    transformer_heads=4,
+    transformer_layers=4,
+)
+
+
+@pytest.fixture(scope="module")
+def deep_clip():
+    torch.manual_seed(3)
+    return CLIP(**DEEP_CLIP).eval()
+
+
+@pytest.mark.parametrize("selection_mode", ["batch", "sample"])
+@pytest.mark.parametrize("attention_axis", ["reference", "per_input"])
+def test_deep_multi_head_clip_matches_independent_implementation(
+    deep_clip, images, selection_mode, attention_axis
+):
+    model = build_model(deep_clip, SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis)
+    assert model.text_encoder.fusion_layers == (1, 2, 3)
+    assert model.prompted_image_encoder.fusion_layers == (1, 2, 3)
+    logits, loss = model.training_loss(images, LABELS)
+    expected_logits, expected_loss = independent_outputs(
+        model, deep_clip, images, LABELS, model.sep_cfg
+    )
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
+
+
+def test_deep_clip_with_chosen_fusion_layers_matches_independent_implementation(deep_clip, images):
+    model = build_model(deep_clip, FUSION_LAYERS=(0, 2))
+    assert list(model.learnable.visual_prompts.fusion_modules.keys()) == ["0", "2"]
+    logits, loss = model.training_loss(images, LABELS)
+    expected_logits, expected_loss = independent_outputs(
+        model, deep_clip, images, LABELS, model.sep_cfg
+    )
+    torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
 
 
 def test_custom_fusion_layers_match_independent_implementation(tiny_clip, images):
