@@ -315,51 +315,49 @@ def write_imagenet(root):
     )
 
 
-def variant_items(items):
-    """ImageNet variants: every image is both train_x and test."""
-    return {"train": items, "val": None, "test": items}
+def write_variant(name, dataset_dir, classes, relpath):
+    """A test-only ImageNet variant, two images per class: ``classes`` [(label, class name,
+    folder)], ``relpath(folder, image)`` the path of image 0 or 1 in the dataset folder."""
+    items = []
+    for label, classname, folder in classes:
+        for image in range(2):
+            path = relpath(folder, image)
+            write_jpeg(os.path.join(dataset_dir, path))
+            items.append((path, label, classname))
+    count = len(items)
+    return FakeLayout(
+        name,
+        dataset_dir,
+        [classname for _, classname, _ in classes],
+        count,
+        None,
+        count,
+        fewshot=False,
+        items={"train": items, "val": None, "test": items},  # every image is both
+    )
 
 
 def write_imagenetv2(root):
     dataset_dir = os.path.join(root, "imagenetv2")
     write_classnames(dataset_dir, NUMBERED_CLASSES)
-    items = []
-    for label, (_, name) in enumerate(NUMBERED_CLASSES):
-        for image in range(2):
-            relpath = f"imagenetv2-matched-frequency-format-val/{label}/{label}{image}abc.jpeg"
-            write_jpeg(os.path.join(dataset_dir, relpath))
-            items.append((relpath, label, name))
-    count = len(items)
-    return FakeLayout(
+    return write_variant(
         "ImageNetV2",
         dataset_dir,
-        [name for _, name in NUMBERED_CLASSES],
-        count,
-        None,
-        count,
-        fewshot=False,
-        items=variant_items(items),
+        [(label, name, str(label)) for label, (_, name) in enumerate(NUMBERED_CLASSES)],
+        lambda folder, image: (
+            f"imagenetv2-matched-frequency-format-val/{folder}/{folder}{image}abc.jpeg"
+        ),
     )
 
 
 def write_imagenet_sketch(root):
     dataset_dir = os.path.join(root, "imagenet-sketch")
     write_classnames(dataset_dir)
-    items = []
-    for label, (wnid, name) in enumerate(WNIDS):
-        for image in range(2):
-            relpath = f"images/{wnid}/sketch_{image}.JPEG"
-            write_jpeg(os.path.join(dataset_dir, relpath))
-            items.append((relpath, label, name))
-    return FakeLayout(
+    return write_variant(
         "ImageNetSketch",
         dataset_dir,
-        [name for _, name in WNIDS],
-        8,
-        None,
-        8,
-        fewshot=False,
-        items=variant_items(items),
+        [(label, name, wnid) for label, (wnid, name) in enumerate(WNIDS)],
+        lambda folder, image: f"images/{folder}/sketch_{image}.JPEG",
     )
 
 
@@ -368,24 +366,11 @@ def write_subset_variant(root, name, folder, image_subdir, present):
     dataset_dir = os.path.join(root, folder)
     write_classnames(dataset_dir)
     write_text(os.path.join(dataset_dir, image_subdir, "README.txt"), ["not a class"])
-    items = []
-    for label, index in enumerate(sorted(present)):
-        wnid, classname = WNIDS[index]
-        for image in range(2):
-            relpath = f"{image_subdir}/{wnid}/{image}.jpg"
-            write_jpeg(os.path.join(dataset_dir, relpath))
-            items.append((relpath, label, classname))
-    classnames = [WNIDS[index][1] for index in sorted(present)]
-    count = 2 * len(present)
-    return FakeLayout(
-        name,
-        dataset_dir,
-        classnames,
-        count,
-        None,
-        count,
-        fewshot=False,
-        items=variant_items(items),
+    classes = [
+        (label, WNIDS[index][1], WNIDS[index][0]) for label, index in enumerate(sorted(present))
+    ]
+    return write_variant(
+        name, dataset_dir, classes, lambda wnid, image: f"{image_subdir}/{wnid}/{image}.jpg"
     )
 
 

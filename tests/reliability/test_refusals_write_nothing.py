@@ -11,23 +11,14 @@ import os
 
 import pytest
 import torch
-from clip.model import CLIP
 
 from tests.reliability.train_args import toy_argv
+from tools.make_tiny_clip import build_tiny_clip
 
 
 def tiny_resnet_clip(path):
-    resnet = CLIP(
-        embed_dim=32,
-        image_resolution=32,
-        vision_layers=(1, 1, 1, 1),
-        vision_width=64,
-        vision_patch_size=None,
-        context_length=77,
-        vocab_size=49408,
-        transformer_width=64,
-        transformer_heads=1,
-        transformer_layers=1,
+    resnet = build_tiny_clip(
+        vision_layers=(1, 1, 1, 1), vision_width=64, vision_patch_size=None, transformer_layers=1
     )
     torch.save(resnet.state_dict(), path)
     return path

@@ -6,6 +6,7 @@ from clip.model import CLIP
 
 from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
+from tools.make_tiny_clip import TINY_VIT
 from trainers.sep import SEPModel
 
 CLASSNAMES = ["red circle", "green square", "blue triangle", "yellow cross"]
@@ -80,13 +81,9 @@ def test_logits_and_loss_match_independent_implementation(
 # text width 128 with CLIP's 4 heads of 32 while SEP.md gives the text TFMs 128 / 64 = 2 heads,
 # vision width 256 with 4 heads in both, so neither head count can stand in for the other.
 DEEP_CLIP = dict(
-    embed_dim=32,
-    image_resolution=32,
+    TINY_VIT,
     vision_layers=4,
     vision_width=256,
-    vision_patch_size=8,
-    context_length=77,
-    vocab_size=49408,
     transformer_width=128,
     transformer_heads=4,
     transformer_layers=4,
@@ -99,25 +96,27 @@ def deep_clip():
     return CLIP(**DEEP_CLIP).eval()
 
 
-@pytest.mark.parametrize("selection_mode", ["batch", "sample"])
-@pytest.mark.parametrize("attention_axis", ["reference", "per_input"])
+@pytest.mark.parametrize(
+    "fusion_layers, selection_mode, attention_axis",
+    [
+        ((), "batch", "reference"),
+        ((), "sample", "reference"),
+        ((), "batch", "per_input"),
+        ((), "sample", "per_input"),
+        ((0, 2), "batch", "reference"),
+    ],
+)
 def test_deep_multi_head_clip_matches_independent_implementation(
-    deep_clip, images, selection_mode, attention_axis
+    deep_clip, images, fusion_layers, selection_mode, attention_axis
 ):
-    model = build_model(deep_clip, SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis)
-    assert model.text_encoder.fusion_layers == (1, 2, 3)
-    assert model.prompted_image_encoder.fusion_layers == (1, 2, 3)
-    logits, loss = model.training_loss(images, LABELS)
-    expected_logits, expected_loss = independent_outputs(
-        model, deep_clip, images, LABELS, model.sep_cfg
+    model = build_model(
+        deep_clip,
+        FUSION_LAYERS=fusion_layers,
+        SELECTION_MODE=selection_mode,
+        ATTENTION_AXIS=attention_axis,
     )
-    torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
-
-
-def test_deep_clip_with_chosen_fusion_layers_matches_independent_implementation(deep_clip, images):
-    model = build_model(deep_clip, FUSION_LAYERS=(0, 2))
-    assert list(model.learnable.visual_prompts.fusion_modules.keys()) == ["0", "2"]
+    layers = fusion_layers or (1, 2, 3)  # empty: every block but the first
+    assert model.text_encoder.fusion_layers == model.prompted_image_encoder.fusion_layers == layers
     logits, loss = model.training_loss(images, LABELS)
     expected_logits, expected_loss = independent_outputs(
         model, deep_clip, images, LABELS, model.sep_cfg
