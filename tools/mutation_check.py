@@ -21,7 +21,10 @@ from dataclasses import dataclass
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-SEP_MODULES = "tests/prompting/sep"
+# With -x pytest stops at the first failure: the test most likely to fail comes first.
+TOKEN_FUSION = "tests/prompting/sep/test_token_fusion.py"
+TOKEN_SELECTION = "tests/prompting/sep/test_token_selection.py"
+FUSION_LAYERS = "tests/prompting/sep/test_fusion_layers.py"
 SEP_ORACLE = "tests/sep_trainer/test_sep_model.py"
 TEXT_ENCODER = "tests/prompting/test_text_encoder.py"
 
@@ -41,91 +44,91 @@ MUTATIONS = (
         "prompting/sep/token_fusion.py",
         '("gelu", QuickGELU()),',
         '("gelu", nn.GELU()),',
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_FUSION, SEP_ORACLE),
     ),
     Mutation(
         "tfm_heads_width_over_32",
         "prompting/sep/token_fusion.py",
         "heads = max(1, width // 64)",
         "heads = max(1, width // 32)",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_FUSION, SEP_ORACLE),
     ),
     Mutation(
         "tfm_key_value_not_normalised",
         "prompting/sep/token_fusion.py",
         "self._attend(self.ln_1(prompt), self.ln_1(representative))",
         "self._attend(self.ln_1(prompt), representative)",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_FUSION, SEP_ORACLE),
     ),
     Mutation(
         "tfm_residual_from_prompt_tokens",
         "prompting/sep/token_fusion.py",
         "fused = scale_1 * representative + (1 - scale_1) * attended",
         "fused = scale_1 * prompt + (1 - scale_1) * attended",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_FUSION, SEP_ORACLE),
     ),
     Mutation(
         "tfm_mlp_without_ln_2",
         "prompting/sep/token_fusion.py",
         "(1 - scale_2) * self.mlp(self.ln_2(fused))",
         "(1 - scale_2) * self.mlp(fused)",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_FUSION, SEP_ORACLE),
     ),
     Mutation(
         "attention_axes_swapped",
         "prompting/sep/token_fusion.py",
         'if self.attention_axis == "reference":',
         'if self.attention_axis != "reference":',
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_FUSION, SEP_ORACLE),
     ),
     Mutation(
         "selection_without_squaring",
         "prompting/sep/token_selection.py",
         "scores = pretrained.float().pow(2).mean(dim=-1)",
         "scores = pretrained.float().mean(dim=-1)",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_SELECTION, SEP_ORACLE),
     ),
     Mutation(
         "batch_selection_from_the_first_image",
         "prompting/sep/token_selection.py",
         "scores = pretrained.pow(2).mean(dim=-1).mean(dim=0)",
         "scores = pretrained.pow(2).mean(dim=-1)[0]",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_SELECTION, SEP_ORACLE),
     ),
     Mutation(
         "selection_may_pick_prompt_tokens",
         "prompting/sep/token_selection.py",
         "pretrained = x[:, :-n_prompts]",
         "pretrained = x",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_SELECTION, SEP_ORACLE),
     ),
     Mutation(
         "text_representatives_off_by_one",
         "prompting/sep/token_selection.py",
         "return x[:, 1 + n_ctx : 1 + 2 * n_ctx]",
         "return x[:, n_ctx : 2 * n_ctx]",
-        (SEP_MODULES, SEP_ORACLE),
+        (TOKEN_SELECTION, SEP_ORACLE),
     ),
     Mutation(
         "fusion_before_the_next_block",
         "prompting/sep/fusion_layers.py",
         "key = str(index)",
         "key = str(index - 1)",
-        (SEP_MODULES, SEP_ORACLE),
+        (SEP_ORACLE, FUSION_LAYERS),
     ),
     Mutation(
         "default_fusion_layers_from_block_0",
         "prompting/sep/fusion_layers.py",
         "return tuple(range(1, depth))",
         "return tuple(range(0, depth - 1))",
-        (SEP_MODULES, SEP_ORACLE),
+        (FUSION_LAYERS, SEP_ORACLE),
     ),
     Mutation(
         "visual_prompts_after_ln_pre",
         "prompting/sep/prompted_encoders.py",
         "x = visual.ln_pre(torch.cat([x, prompts], dim=1))",
         "x = torch.cat([visual.ln_pre(x), prompts], dim=1)",
-        (SEP_MODULES, SEP_ORACLE),
+        (SEP_ORACLE,),
     ),
     Mutation(
         "consistency_term_always_zero",

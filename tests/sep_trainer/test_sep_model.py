@@ -6,6 +6,7 @@ from clip.model import CLIP
 
 from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
+from tests.trainers.helpers import record_output_dtypes
 from tools.make_tiny_clip import TINY_VIT
 from trainers.sep import SEPModel
 
@@ -243,21 +244,6 @@ def test_logit_scale_is_frozen(tiny_clip, images):
     _, loss = model.training_loss(images, LABELS)
     loss.backward()
     assert model.logit_scale.grad is None
-
-
-def record_output_dtypes(modules):
-    """Forward hooks recording each module's output dtype; returns (dtypes, hook handles)."""
-    dtypes = {}
-
-    def hook(name):
-        def record(module, inputs, output):
-            output = output[0] if isinstance(output, tuple) else output
-            dtypes.setdefault(name, set()).add(output.dtype)
-
-        return record
-
-    handles = [module.register_forward_hook(hook(name)) for name, module in modules.items()]
-    return dtypes, handles
 
 
 def test_autocast_runs_clip_and_the_fusion_modules_in_bf16_and_keeps_the_loss(tiny_clip, images):
