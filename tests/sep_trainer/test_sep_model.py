@@ -38,7 +38,7 @@ def independent_outputs(model, clip_model, images, labels, cfg):
     text_tfms = {int(k): v for k, v in model.learnable.text_fusion.items()}
     visual = model.learnable.visual_prompts
     visual_tfms = {int(k): v for k, v in visual.fusion_modules.items()}
-    weights = dict(text=cfg.W_TEXT, visual=cfg.W_VISUAL, proto=cfg.W_PROTO, scale=cfg.PROTO_SCALE)
+    weights = SEP_MD_WEIGHTS  # the models here keep the default weights
     frozen_text = ref.frozen_text_features(
         clip_model, [f"a photo of a {name}." for name in CLASSNAMES]
     )
@@ -61,6 +61,8 @@ def images():
 
 
 LABELS = torch.tensor([0, 1, 2, 3, 1])
+# SEP.md's loss: W_text 8, W_visual 6, prototype term 0.5 with cosine scale 10
+SEP_MD_WEIGHTS = dict(text=8.0, visual=6.0, proto=0.5, scale=10.0)
 
 
 @pytest.mark.parametrize("selection_mode", ["batch", "sample"])
@@ -134,6 +136,22 @@ def test_custom_fusion_layers_match_independent_implementation(tiny_clip, images
         model, tiny_clip, images, LABELS, model.sep_cfg
     )
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
+
+
+def test_default_model_has_the_sizes_and_initialisation_of_sep_md(tiny_clip):
+    torch.manual_seed(0)
+    model = SEPModel(tiny_clip, CLASSNAMES, "Caltech101", sep_cfg())
+    text_width, vision_width = 64, 128  # tools/make_tiny_clip.py
+    learnable = model.learnable
+    assert learnable.prompt_learner.ctx.shape == (6, text_width)
+    assert learnable.visual_prompts.tokens.shape == (4, vision_width)
+    for tokens in (learnable.prompt_learner.ctx, learnable.visual_prompts.tokens):
+        assert abs(tokens.std().item() - 0.02) < 0.004  # N(0, 0.02)
+    tfms = [*learnable.text_fusion.values(), *learnable.visual_prompts.fusion_modules.values()]
+    for tfm in tfms:
+        assert tfm.mlp.c_fc.weight.shape[0] == 256
+        assert tfm.scale_1.item() == tfm.scale_2.item() == 0.75
+    assert learnable.prototype.weight.shape == (len(CLASSNAMES), 32)
 
 
 def test_default_fusion_layers_are_all_blocks_but_the_first(tiny_clip):
