@@ -117,6 +117,13 @@ MUTATIONS = (
         (SEP_ORACLE, FUSION_LAYERS),
     ),
     Mutation(
+        "only_the_first_fusion_layer_applied",
+        "prompting/sep/fusion_layers.py",
+        "return self[key] if key in self else None",
+        "return self[key] if key in self and index <= 1 else None",
+        (SEP_ORACLE,),
+    ),
+    Mutation(
         "default_fusion_layers_from_block_0",
         "prompting/sep/fusion_layers.py",
         "return tuple(range(1, depth))",
