@@ -11,6 +11,7 @@ from tests.sep_trainer.test_sep_model import (
     DEEP_CLIP,
     LABELS,
     independent_outputs,
+    logits_and_loss,
     sep_cfg,
 )
 from tests.sep_trainer.test_sep_model import build_model as build_sep_model
@@ -58,11 +59,12 @@ def test_sep_on_an_fp16_clip_matches_a_half_precision_run_of_the_oracle(attentio
     torch.manual_seed(3)
     clip16 = build_model(CLIP(**DEEP_CLIP).state_dict())
     images = torch.randn(5, 3, 32, 32, generator=torch.Generator().manual_seed(1))
-    model = build_sep_model(clip16, SELECTION_MODE="sample", ATTENTION_AXIS=attention_axis)
+    options = dict(SELECTION_MODE="sample", ATTENTION_AXIS=attention_axis)
+    model = build_sep_model(clip16, **options)
     with torch.no_grad():
-        logits, loss = model.training_loss(images, LABELS)
+        logits, loss = logits_and_loss(model, images, LABELS)
         expected_logits, expected_loss = independent_outputs(
-            model, clip16, images, LABELS, model.sep_cfg
+            model, clip16, images, LABELS, sep_cfg(**options)
         )
     assert logits.dtype == expected_logits.dtype == torch.float16
     # Both compute the same maths in fp16 in a different operation order; every feature is unit

@@ -32,6 +32,11 @@ def build_model(clip_model, **overrides):
     return model
 
 
+def logits_and_loss(model, images, labels):
+    """The model's logits and the loss it optimises."""
+    return model.training_loss(images, labels)
+
+
 def independent_outputs(model, clip_model, images, labels, cfg):
     """The oracle's logits and loss for the model's learned tensors; g0 from literal prompts."""
     learner = model.prompt_learner
@@ -112,17 +117,15 @@ def deep_clip():
 def test_deep_multi_head_clip_matches_independent_implementation(
     deep_clip, images, fusion_layers, selection_mode, attention_axis
 ):
-    model = build_model(
-        deep_clip,
-        FUSION_LAYERS=fusion_layers,
-        SELECTION_MODE=selection_mode,
-        ATTENTION_AXIS=attention_axis,
+    options = dict(
+        FUSION_LAYERS=fusion_layers, SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis
     )
+    model = build_model(deep_clip, **options)
     layers = fusion_layers or (1, 2, 3)  # empty: every block but the first
     assert model.text_encoder.fusion_layers == model.prompted_image_encoder.fusion_layers == layers
-    logits, loss = model.training_loss(images, LABELS)
+    logits, loss = logits_and_loss(model, images, LABELS)
     expected_logits, expected_loss = independent_outputs(
-        model, deep_clip, images, LABELS, model.sep_cfg
+        model, deep_clip, images, LABELS, sep_cfg(**options)
     )
     torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
@@ -266,7 +269,7 @@ def test_logit_scale_is_frozen(tiny_clip, images):
 
 def test_autocast_runs_clip_and_the_fusion_modules_in_bf16_and_keeps_the_loss(tiny_clip, images):
     model = build_model(tiny_clip)
-    _, loss32 = model.training_loss(images, LABELS)
+    _, loss32 = logits_and_loss(model, images, LABELS)
     watched = {
         "text block": tiny_clip.transformer.resblocks[1].mlp.c_fc,
         "vision block": tiny_clip.visual.transformer.resblocks[1].mlp.c_fc,
@@ -276,7 +279,7 @@ def test_autocast_runs_clip_and_the_fusion_modules_in_bf16_and_keeps_the_loss(ti
     dtypes, handles = record_output_dtypes(watched)
     try:
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            logits, loss_amp = model.training_loss(images, LABELS)
+            logits, loss_amp = logits_and_loss(model, images, LABELS)
     finally:
         for handle in handles:
             handle.remove()
