@@ -1,4 +1,4 @@
-"""A resumable checkpoint after every epoch, of which only the latest is kept.
+"""A resumable checkpoint after every epoch, of which the latest two are kept.
 
 Dassl saves ``<name>/model.pth.tar-<epoch>`` every TRAIN.CHECKPOINT_FREQ epochs and after the last
 one, and ``SimpleTrainer.before_train`` resumes from the file the ``<name>/checkpoint`` pointer
@@ -6,14 +6,20 @@ names. With TRAIN.RESUME_CHECKPOINT the trainer also saves the epochs in between
 killed mid-epoch and started again with the same command loses at most one epoch.
 
 Those extra files are listed in ``<name>/resume_only_checkpoints.txt`` before they are written.
-Once a newer checkpoint is complete (and the pointer names it), the older listed files are
-deleted; after the last epoch none is left. A file that is not on the list (Dassl's own
-checkpoints, the best model, anything else in the folder) is never deleted.
+Once a newer checkpoint is complete (and the pointer names it), the listed files older than the
+one before it are deleted; after the last epoch none is left. The previous one stays so that a
+resume finding the latest unreadable (a torn write, a damaged disk) can go back one epoch
+(``point_at_readable_checkpoint``). A file that is not on the list (Dassl's own checkpoints, the
+best model, anything else in the folder) is never deleted.
 """
 
 import os
+import pickle
+import zipfile
 
-from .checkpoints import EPOCH_MODEL_PREFIX
+from dassl.utils import load_checkpoint
+
+from .checkpoints import EPOCH_MODEL_PREFIX, saved_epochs
 
 RESUME_ONLY_LIST = "resume_only_checkpoints.txt"
 CHECKPOINT_POINTER = "checkpoint"  # Dassl's file naming the latest checkpoint
@@ -79,11 +85,62 @@ def save_resume_checkpoint(trainer):
     if not saved_by_engine:
         trainer.save_model(epoch, output_dir)
 
+    is_last_epoch = epoch + 1 == trainer.max_epoch
     for model_dir in model_dirs:
+        older = [saved for saved in saved_epochs(model_dir) if saved < epoch + 1]
+        keep = {file_name}
+        if older and not is_last_epoch:
+            keep.add(f"{EPOCH_MODEL_PREFIX}{older[-1]}")
         kept = []
         for name in read_resume_only_list(model_dir):
-            if name == file_name:
+            if name in keep:
                 kept.append(name)
             elif os.path.isfile(os.path.join(model_dir, name)):
                 os.remove(os.path.join(model_dir, name))
         write_resume_only_list(model_dir, kept)
+
+
+def is_readable_checkpoint(path):
+    try:
+        checkpoint = load_checkpoint(path)
+    except (
+        OSError,
+        EOFError,
+        RuntimeError,
+        ValueError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+    ):
+        return False
+    return isinstance(checkpoint, dict) and "state_dict" in checkpoint
+
+
+def point_at_readable_checkpoint(model_dir):
+    """Make Dassl's pointer name the newest readable checkpoint in ``model_dir``.
+
+    Returns False (after a warning) when none can be read: the run then starts from scratch.
+    """
+    if not os.path.isdir(model_dir):
+        return True  # nothing to resume; Dassl trains from scratch
+    pointer = os.path.join(model_dir, CHECKPOINT_POINTER)
+    named = ""
+    if os.path.isfile(pointer):
+        with open(pointer) as file:
+            named = file.readline().strip()
+    if named and is_readable_checkpoint(os.path.join(model_dir, named)):
+        return True
+    problem = f'"{named}" cannot be read' if named else "the checkpoint pointer is empty"
+    for epoch in reversed(saved_epochs(model_dir)):
+        name = f"{EPOCH_MODEL_PREFIX}{epoch}"
+        if name != named and is_readable_checkpoint(os.path.join(model_dir, name)):
+            print(f"Warning: in {model_dir}, {problem} (cut short?); resuming from {name} instead")
+            tmp_path = f"{pointer}.tmp.{os.getpid()}"
+            with open(tmp_path, "w") as file:
+                file.write(name + "\n")
+            os.replace(tmp_path, pointer)
+            return True
+    print(
+        f"Warning: in {model_dir}, {problem} and no other checkpoint can be read; "
+        "training from scratch"
+    )
+    return False

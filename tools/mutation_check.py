@@ -131,10 +131,10 @@ MUTATIONS = (
         (FUSION_LAYERS, SEP_ORACLE),
     ),
     Mutation(
-        "visual_prompts_after_ln_pre",
-        "prompting/sep/prompted_encoders.py",
-        "x = visual.ln_pre(torch.cat([x, prompts], dim=1))",
-        "x = torch.cat([visual.ln_pre(x), prompts], dim=1)",
+        "visual_prompts_before_cls",
+        "prompting/image_encoder.py",
+        "x = torch.cat([x, prompts], dim=1)  # [B, 1 + HW + m, Dv]",
+        "x = torch.cat([prompts, x], dim=1)  # [B, 1 + HW + m, Dv]",
         (SEP_ORACLE,),
     ),
     Mutation(

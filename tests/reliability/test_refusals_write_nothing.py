@@ -4,7 +4,8 @@ The run folder is a not-yet-existing subfolder of a parent folder the test made,
 written" means: the run folder was never created and the parent is still empty. Values that
 are checked once the trainer is built (against the loaded CLIP, or by the trainer's config
 check) are refused after train.py opened its log: there the run folder may hold that log, ending
-with the error line, and nothing else (README: the error is also written to log.txt).
+with the error line, and the run's lock and option record, nothing else (README: the error is
+also written to log.txt; a corrected run in the same folder then starts normally).
 """
 
 import os
@@ -89,5 +90,7 @@ def test_refused_run_exits_2_with_one_error_line_and_writes_nothing(case, toy, t
         assert os.listdir(parent) == []
         return
     assert os.listdir(parent) == ["run"]
-    assert os.listdir(run_dir) == ["log.txt"]  # no checkpoint, tensorboard or result file
+    # the log and the run's own bookkeeping only: no checkpoint, tensorboard or result file
+    assert "log.txt" in os.listdir(run_dir)
+    assert set(os.listdir(run_dir)) <= {"log.txt", ".run.lock", "run_options.json"}
     assert (run_dir / "log.txt").read_text().splitlines()[-1] == error_lines[0]

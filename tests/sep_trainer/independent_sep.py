@@ -1,10 +1,10 @@
-"""An independent, deliberately naive statement of SEP.md, to check the trainer's numbers.
+"""An independent, deliberately naive statement of docs/methods/sep.md, to check the numbers.
 
 It shares no code with trainers/ or prompting/: prompts are tokenized and embedded here,
 attention is written out with explicit loops and matrix products from the TFM's weights (with
-SEP.md's head count, width / 64, not the module's), and CLIP is run block by block from its
-state. ``dtype`` is the precision CLIP computes in (fp16 for an fp16 CLIP); the TFMs compute in
-fp32, as the trained tensors are fp32 in every mode (README, Precision).
+the method note's head count, width / 64, not the module's), and CLIP is run block by block
+from its state. ``dtype`` is the precision CLIP computes in (fp16 for an fp16 CLIP); the TFMs
+compute in fp32, as the trained tensors are fp32 in every mode (README, Precision).
 """
 
 import torch
@@ -19,7 +19,7 @@ def layer_norm(x, ln, dtype=torch.float32):
 
 
 def attention(query, key, value, attn):
-    """Multi-head attention of one sequence: query/key/value [n, D], SEP.md's D / 64 heads."""
+    """Multi-head attention of one sequence: query/key/value [n, D], the note's D / 64 heads."""
     width = query.shape[-1]
     heads = max(1, width // 64)
     head_dim = width // heads
@@ -34,7 +34,7 @@ def attention(query, key, value, attn):
 
 
 def token_fusion(tfm, prompt, representative, axis):
-    """SEP.md's TFM on [S, k, D] inputs, one attention sequence at a time, in fp32."""
+    """The TFM of docs/methods/sep.md on [S, k, D] inputs, one sequence at a time, in fp32."""
     p = layer_norm(prompt, tfm.ln_1)
     r = layer_norm(representative, tfm.ln_1)
     attended = torch.zeros_like(p)
@@ -125,7 +125,7 @@ def unit(x):
 def sep_logits_and_loss(
     clip_model, images, labels, text_inputs, vision_inputs, prototype, frozen_text, weights
 ):
-    """Logits and the total loss of SEP.md for the given learned tensors.
+    """Logits and the total loss of docs/methods/sep.md for the given learned tensors.
 
     ``text_inputs``: (ctx, classnames, text TFMs, axis); ``vision_inputs``: (visual prompt
     tokens, visual TFMs, selection mode, axis). The loss is computed in fp32.

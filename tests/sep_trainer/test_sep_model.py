@@ -1,14 +1,15 @@
-"""SEPModel against an independent statement of SEP.md, and the method's invariants."""
+"""SEPModel against an independent statement of docs/methods/sep.md, and the method's invariants."""
 
 import pytest
 import torch
 from clip.model import CLIP
 
+from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
 from tests.trainers.helpers import record_output_dtypes
 from tools.make_tiny_clip import TINY_VIT
-from trainers.sep import SEPModel
+from trainers.sep import sep_model
 
 CLASSNAMES = ["red circle", "green square", "blue triangle", "yellow cross"]
 
@@ -22,7 +23,7 @@ def sep_cfg(**overrides):
 
 def build_model(clip_model, **overrides):
     torch.manual_seed(0)
-    model = SEPModel(clip_model, CLASSNAMES, "Caltech101", sep_cfg(**overrides))
+    model = sep_model(clip_model, CLASSNAMES, "Caltech101", sep_cfg(**overrides))
     # Non-trivial learned state: random prototypes and fusion scales away from their init.
     with torch.no_grad():
         model.learnable.prototype.weight.normal_()
@@ -33,8 +34,9 @@ def build_model(clip_model, **overrides):
 
 
 def logits_and_loss(model, images, labels):
-    """The model's logits and the loss it optimises."""
-    return model.training_loss(images, labels)
+    """The model's logits and the loss it optimises (the sum of its terms)."""
+    logits, terms = model.training_loss(images, labels)
+    return logits, total_loss(terms)
 
 
 def independent_outputs(model, clip_model, images, labels, cfg):
@@ -66,7 +68,7 @@ def images():
 
 
 LABELS = torch.tensor([0, 1, 2, 3, 1])
-# SEP.md's loss: W_text 8, W_visual 6, prototype term 0.5 with cosine scale 10
+# docs/methods/sep.md's loss: W_text 8, W_visual 6, prototype term 0.5 with cosine scale 10
 SEP_MD_WEIGHTS = dict(text=8.0, visual=6.0, proto=0.5, scale=10.0)
 
 
@@ -76,9 +78,14 @@ def test_logits_and_loss_match_independent_implementation(
     tiny_clip, images, selection_mode, attention_axis
 ):
     model = build_model(tiny_clip, SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis)
-    logits, loss = model.training_loss(images, LABELS)
+    logits, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     expected_logits, expected_loss = independent_outputs(
-        model, tiny_clip, images, LABELS, model.sep_cfg
+        model,
+        tiny_clip,
+        images,
+        LABELS,
+        sep_cfg(SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis),
     )
     torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
@@ -86,7 +93,7 @@ def test_logits_and_loss_match_independent_implementation(
 
 
 # Four blocks per encoder, so the default fusion runs three TFMs in sequence before blocks 1..3;
-# text width 128 with CLIP's 4 heads of 32 while SEP.md gives the text TFMs 128 / 64 = 2 heads,
+# text width 128 with CLIP's 4 heads of 32 while the method note gives text TFMs 128 / 64 = 2 heads,
 # vision width 256 with 4 heads in both, so neither head count can stand in for the other.
 DEEP_CLIP = dict(
     TINY_VIT,
@@ -134,16 +141,17 @@ def test_deep_multi_head_clip_matches_independent_implementation(
 def test_custom_fusion_layers_match_independent_implementation(tiny_clip, images):
     model = build_model(tiny_clip, FUSION_LAYERS=(0,))
     assert list(model.learnable.text_fusion.keys()) == ["0"]
-    logits, loss = model.training_loss(images, LABELS)
+    logits, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     expected_logits, expected_loss = independent_outputs(
-        model, tiny_clip, images, LABELS, model.sep_cfg
+        model, tiny_clip, images, LABELS, sep_cfg(FUSION_LAYERS=(0,))
     )
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
 
 
 def test_default_model_has_the_sizes_and_initialisation_of_sep_md(tiny_clip):
     torch.manual_seed(0)
-    model = SEPModel(tiny_clip, CLASSNAMES, "Caltech101", sep_cfg())
+    model = sep_model(tiny_clip, CLASSNAMES, "Caltech101", sep_cfg())
     text_width, vision_width = 64, 128  # tools/make_tiny_clip.py
     learnable = model.learnable
     assert learnable.prompt_learner.ctx.shape == (6, text_width)
@@ -221,7 +229,8 @@ def test_prototypes_are_normalised_class_means_of_frozen_features(tiny_clip, ima
 
 def test_gradients_reach_exactly_the_trained_parameters(tiny_clip, images):
     model = build_model(tiny_clip)
-    _, loss = model.training_loss(images, LABELS)
+    _, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     loss.backward()
     trained = {name for name, p in model.learnable.named_parameters()}
     assert trained  # context, text TFMs, visual tokens + TFMs, prototypes
@@ -249,7 +258,7 @@ def test_checkpointed_state_holds_only_learned_tensors(tiny_clip):
 
 
 def test_frozen_text_features_come_from_the_hand_crafted_template(tiny_clip):
-    model = SEPModel(tiny_clip, CLASSNAMES, "EuroSAT", sep_cfg())
+    model = sep_model(tiny_clip, CLASSNAMES, "EuroSAT", sep_cfg())
     from clip import clip
 
     tokens = clip.tokenize([f"a centered satellite photo of {name}." for name in CLASSNAMES])
@@ -262,7 +271,8 @@ def test_frozen_text_features_come_from_the_hand_crafted_template(tiny_clip):
 
 def test_logit_scale_is_frozen(tiny_clip, images):
     model = build_model(tiny_clip)
-    _, loss = model.training_loss(images, LABELS)
+    _, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     loss.backward()
     assert model.logit_scale.grad is None
 
@@ -299,7 +309,7 @@ def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_cli
     path = tmp_path / "model.pth.tar-1"
     torch.save({"state_dict": base.learnable.state_dict(), "epoch": 1}, path)
     torch.manual_seed(5)
-    new = SEPModel(
+    new = sep_model(
         tiny_clip, ["purple stripes", "orange ring", "grey dot"], "Caltech101", sep_cfg()
     )
     prototypes_before = new.learnable.prototype.weight.clone()
@@ -316,7 +326,7 @@ def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_cli
 def test_reference_template_table_is_available_for_exact_reproduction(tiny_clip):
     from clip import clip
 
-    model = SEPModel(tiny_clip, CLASSNAMES, "FGVCAircraft", sep_cfg(TEMPLATES="sep_reference"))
+    model = sep_model(tiny_clip, CLASSNAMES, "FGVCAircraft", sep_cfg(TEMPLATES="sep_reference"))
     tokens = clip.tokenize([f"a photo of an aircraft {name}." for name in CLASSNAMES])
     with torch.no_grad():
         expected = tiny_clip.encode_text(tokens)

@@ -7,19 +7,14 @@ import torch
 from dassl.engine import build_trainer
 
 import datasets  # noqa: F401  (registers the datasets)
-import trainers  # noqa: F401  (registers the trainers)
+import trainers
+from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# trainer name -> (config node, published config under configs/trainers/)
-TRAINERS = {
-    "ZeroshotCLIP": ("ZSCLIP", "ZeroshotCLIP/vit_b16.yaml"),
-    "CoOp": ("COOP", "CoOp/vit_b16_ep50_ctxv1.yaml"),
-    "CoCoOp": ("COCOOP", "CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml"),
-    "KgCoOp": ("KGCOOP", "KgCoOp/vit_b16_ep100_ctxv1.yaml"),
-    "SEP": ("SEP", "SEP/vit_b16_ep50_batch32.yaml"),
-}
+TRAINERS = trainers.method_table()  # trainer name -> (config node, published config)
+TRAINED_METHODS = [trainer.__name__ for trainer in trainers.TRAINERS if trainer.LEARNER_NAME]
 TEST_BATCH_SIZE = 4
 # The published learning rate from the first step (warm-up runs at 1e-5 for a whole epoch).
 NO_WARMUP = ("OPTIM.WARMUP_EPOCH", 0)
@@ -164,11 +159,13 @@ def check_amp_matches_fp32(trainer_name, toy, output_dir):
     image, label = fixed_batch(trainer)
     visual_block = trainer.model.image_encoder.transformer.resblocks[0].mlp.c_fc
     with torch.no_grad():
-        _, loss_fp32 = trainer.model.training_loss(image, label)
+        _, terms = trainer.model.training_loss(image, label)
+        loss_fp32 = total_loss(terms)
         dtypes, handles = record_output_dtypes({"visual block": visual_block})
         try:
             with trainer.autocast():
-                logits, loss_amp = trainer.model.training_loss(image, label)
+                logits, terms = trainer.model.training_loss(image, label)
+                loss_amp = total_loss(terms)
         finally:
             for handle in handles:
                 handle.remove()

@@ -7,7 +7,7 @@ from clip import clip
 from clip.model import build_model
 
 import trainers.prompt_trainer
-from prompting.prompted_clip import consistency_loss
+from prompting.prompted_clip import consistency_loss, total_loss
 from run.config import project_cfg_default
 from tests.trainers.helpers import (
     check_amp_matches_fp32,
@@ -67,10 +67,12 @@ def test_kgcoop_loss_is_cross_entropy_plus_weighted_guidance(toy, tmp_path):
     image, label = fixed_batch(trainer)
     with torch.no_grad():
         # ctx "a photo of a" + Caltech101's template "a photo of a {}.": the same prompts
-        logits, loss = model.training_loss(image, label)
+        logits, terms = model.training_loss(image, label)
+        loss = total_loss(terms)
         assert loss.item() == pytest.approx(F.cross_entropy(logits, label).item(), abs=1e-5)
         model.learnable.ctx.add_(0.05 * torch.randn_like(model.learnable.ctx))
-        logits, loss = model.training_loss(image, label)
+        logits, terms = model.training_loss(image, label)
+        loss = total_loss(terms)
         guidance = consistency_loss(model.compute_text_features(), model.template_text_features)
     assert guidance.item() > 1e-4
     assert loss.item() == pytest.approx(
