@@ -111,12 +111,17 @@ def tokenize(prompts, device=None):
 
 
 @torch.no_grad()
-def encode_prompts_normalized(clip_model, prompts, batch_size=256):
-    """Frozen CLIP text features of plain-text prompts, L2-normalised, [n_prompts, embed_dim]."""
+def encode_prompts(clip_model, prompts, batch_size=256):
+    """Frozen CLIP text features of plain-text prompts, [n_prompts, embed_dim] (unnormalised)."""
     device = clip_model.token_embedding.weight.device
     features = []
     for start in range(0, len(prompts), batch_size):
         tokens = tokenize(prompts[start : start + batch_size], device)
         features.append(clip_model.encode_text(tokens))
-    features = torch.cat(features)
+    return torch.cat(features)
+
+
+def encode_prompts_normalized(clip_model, prompts, batch_size=256):
+    """Frozen CLIP text features of plain-text prompts, L2-normalised, [n_prompts, embed_dim]."""
+    features = encode_prompts(clip_model, prompts, batch_size)
     return features / features.norm(dim=-1, keepdim=True)

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 import trainers
+from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REAL_DASSL = os.environ.get("SEP_REAL_DASSL")
@@ -58,6 +59,7 @@ def run_train_py(trainer, toy_root, output_dir, *extra):
         "0",
         "DATALOADER.TRAIN_X.BATCH_SIZE",
         "2",
+        *map(str, TINY_DEPTH_OPTIONS.get(trainer, ())),
     ]
     return subprocess.run(
         command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
@@ -83,7 +85,11 @@ def test_trainer_runs_base_to_new_with_the_real_dassl(trainer, toy_data_root, tm
     with open(tmp_path / "base" / "log.txt") as f:
         log = f.read()
     assert "Finish training" in log and "Finished training" in log  # forks wait for either
-    terms = {"KgCoOp": ("ce", "kg"), "SEP": ("text_consistency", "prototype")}
+    terms = {
+        "KgCoOp": ("ce", "kg"),
+        "SEP": ("text_consistency", "prototype"),
+        "PromptSRC": ("text", "image", "logits"),
+    }
     for term in terms.get(trainer, ()):  # Dassl's MetricMeter prints each loss_summary entry
         assert re.search(rf" {term} [\d.]+ \(", log), term
     model_dir = [] if trainer == "ZeroshotCLIP" else ["--model-dir", str(tmp_path / "base")]

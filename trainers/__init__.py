@@ -12,11 +12,14 @@ from run.config import register_method_node
 
 from .cocoop import CoCoOp
 from .coop import CoOp
+from .ivlp import IVLP
 from .kgcoop import KgCoOp
+from .maple import MaPLe
+from .promptsrc import PromptSRC
 from .sep import SEP
 from .zsclip import ZeroshotCLIP
 
-TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP)
+TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP, IVLP, MaPLe, PromptSRC)
 
 for _trainer in TRAINERS:
     register_method_node(_trainer.METHOD_CFG, _trainer.config_node)

@@ -19,7 +19,8 @@ from datasets.robust_reading import (
     readable_part,
 )
 from prompting.clip_loading import check_vit, load_clip_to_cpu
-from prompting.prompt_learner import ContextPromptLearner
+from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
+from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import total_loss
 from run.checkpoints import checkpoint_path, load_learned_state
 from run.disk_errors import clear_write_errors
@@ -32,7 +33,7 @@ from run.precision import (
 )
 from run.result_file import test_result_record, write_result_file
 from run.resume_checkpoints import (
-    point_at_readable_checkpoint,
+    point_at_common_readable_checkpoint,
     save_resume_checkpoint,
     unfinished_model_dirs,
 )
@@ -61,6 +62,77 @@ def context_prompt_learner(method_cfg, classnames, clip_model):
         class_specific=method_cfg.CSC,
         class_token_position=method_cfg.CLASS_TOKEN_POSITION,
     )
+
+
+def deep_prompt_node(node):
+    """``node`` with the keys of IVLP's deep prompts (IVLP, PromptSRC); defaults: the
+    PromptSRC authors' base-to-new IVLP."""
+    node.N_CTX_TEXT = 4  # text prompt tokens per block
+    node.N_CTX_VISION = 4  # visual prompt tokens per block
+    node.CTX_INIT = "a photo of a"  # its first N_CTX_TEXT tokens start the text context
+    node.PROMPT_DEPTH_TEXT = 9  # text blocks receiving prompt sets (1 = the input only)
+    node.PROMPT_DEPTH_VISION = 9  # image blocks receiving prompt sets (0 = no visual prompts)
+    node.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward to save memory
+    return node
+
+
+def check_ctx_init(ctx_init, n_ctx, node_name, n_ctx_key):
+    """IVLP-style context: the first ``n_ctx`` tokens of ``ctx_init`` (when given) start it."""
+    if n_ctx < 1:
+        raise ConfigError(f"{node_name}.{n_ctx_key} must be >= 1, got {n_ctx}")
+    phrase = ctx_init.replace("_", " ")
+    if phrase and phrase_token_count(phrase) < n_ctx:
+        raise ConfigError(
+            f'{node_name}.CTX_INIT "{ctx_init}" has {phrase_token_count(phrase)} tokens, fewer '
+            f"than {node_name}.{n_ctx_key} = {n_ctx} context tokens it should initialise: use a "
+            'longer phrase, fewer tokens or CTX_INIT "" (random context)'
+        )
+
+
+def check_deep_prompt_cfg(node, node_name):
+    check_ctx_init(node.CTX_INIT, node.N_CTX_TEXT, node_name, "N_CTX_TEXT")
+    if node.PROMPT_DEPTH_TEXT < 1:
+        raise ConfigError(
+            f"{node_name}.PROMPT_DEPTH_TEXT must be >= 1 (the input context), "
+            f"got {node.PROMPT_DEPTH_TEXT}"
+        )
+    if node.PROMPT_DEPTH_VISION < 0:
+        raise ConfigError(
+            f"{node_name}.PROMPT_DEPTH_VISION must be >= 0, got {node.PROMPT_DEPTH_VISION}"
+        )
+    if node.PROMPT_DEPTH_VISION > 0 and node.N_CTX_VISION < 1:
+        raise ConfigError(
+            f"{node_name}.N_CTX_VISION must be >= 1 with visual prompts "
+            f"(PROMPT_DEPTH_VISION {node.PROMPT_DEPTH_VISION})"
+        )
+
+
+def check_prompt_depths_fit(clip_model, text_depth, vision_depth, text_key, vision_key):
+    """A prompt depth above the loaded CLIP's block count is a config error naming its key."""
+    for depth, blocks, key, encoder in (
+        (text_depth, clip_model.transformer.resblocks, text_key, "text encoder"),
+        (vision_depth, clip_model.visual.transformer.resblocks, vision_key, "image encoder"),
+    ):
+        if depth > len(blocks):
+            raise ConfigError(
+                f"{key} {depth} exceeds the {len(blocks)} blocks of this CLIP's {encoder}: set "
+                f"it to at most {len(blocks)}"
+            )
+
+
+def independent_prompts(node, node_name, classnames, clip_model):
+    """IVLP's learned prompts from a ``deep_prompt_node`` (IVLP, PromptSRC)."""
+    check_prompt_depths_fit(
+        clip_model,
+        node.PROMPT_DEPTH_TEXT,
+        node.PROMPT_DEPTH_VISION,
+        f"{node_name}.PROMPT_DEPTH_TEXT",
+        f"{node_name}.PROMPT_DEPTH_VISION",
+    )
+    text = DeepTextPrompts(
+        classnames, clip_model, node.N_CTX_TEXT, node.PROMPT_DEPTH_TEXT, node.CTX_INIT
+    )
+    return IndependentPrompts(text, clip_model, node.N_CTX_VISION, node.PROMPT_DEPTH_VISION)
 
 
 class NonFiniteLoss(UserError, FloatingPointError):
@@ -192,9 +264,9 @@ class PromptTrainer(TrainerX):
                 "first checkpoint was written), train from scratch"
             )
             return 0
-        for name in names:
-            if not point_at_readable_checkpoint(os.path.join(directory, name)):
-                return 0
+        model_dirs = [os.path.join(directory, name) for name in names]
+        if not point_at_common_readable_checkpoint(model_dirs):
+            return 0
         return super().resume_model_if_exist(directory)
 
     def build_model(self):

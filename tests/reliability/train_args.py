@@ -16,6 +16,7 @@ TRAINER_CONFIGS = {
     "CoOp": ("CoOp/vit_b16_ep50_ctxv1.yaml", "COOP"),
     "ZeroshotCLIP": ("ZeroshotCLIP/vit_b16.yaml", "ZSCLIP"),
     "SEP": ("SEP/vit_b16_ep50_batch32.yaml", "SEP"),
+    "PromptSRC": ("PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx.yaml", "PROMPTSRC"),
 }
 
 

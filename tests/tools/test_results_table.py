@@ -141,5 +141,6 @@ def test_shipped_published_rows_fit_the_table(summary):
         "KgCoOp (paper)",
         "MaPLe (paper)",
         "PromptSRC (paper)",
+        "IVLP (paper)",
         "TCP (paper)",
     ]

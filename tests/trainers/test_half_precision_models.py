@@ -8,7 +8,10 @@ from prompting.prompted_clip import total_loss
 from tests.trainers.helpers import make_trainer
 
 
-@pytest.mark.parametrize("trainer_name", ["ZeroshotCLIP", "CoOp", "CoCoOp", "KgCoOp"])
+@pytest.mark.parametrize(
+    "trainer_name",
+    ["ZeroshotCLIP", "CoOp", "CoCoOp", "KgCoOp", "IVLP", "MaPLe", "PromptSRC"],
+)
 def test_model_trains_and_predicts_on_an_fp16_clip(trainer_name, toy, tmp_path, tiny_clip):
     trainer = make_trainer(trainer_name, toy, tmp_path)  # fp32 on the CPU; rebuild on fp16 CLIP
     clip16 = build_model(tiny_clip.state_dict())  # fp16 weights, as loading an official file

@@ -10,6 +10,7 @@ from tests.trainers.helpers import make_trainer
 TERMS = {
     "KgCoOp": ("ce", "kg"),
     "SEP": ("ce", "text_consistency", "visual_consistency", "prototype"),
+    "PromptSRC": ("ce", "text", "image", "logits"),
     "CoOp": (),  # one term: the loss alone
 }
 
@@ -21,7 +22,8 @@ def meter_values(line, name):
 
 
 @pytest.mark.parametrize(
-    "trainer_name", ["CoOp", "KgCoOp", pytest.param("SEP", marks=pytest.mark.slow)]
+    "trainer_name",
+    ["CoOp", "KgCoOp", "PromptSRC", pytest.param("SEP", marks=pytest.mark.slow)],
 )
 def test_every_loss_term_is_printed_and_written_to_tensorboard(trainer_name, toy, tmp_path, capsys):
     trainer = make_trainer(trainer_name, toy, tmp_path, "TRAIN.PRINT_FREQ", 1)
