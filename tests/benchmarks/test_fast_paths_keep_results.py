@@ -12,6 +12,7 @@ Tolerances are stated per test. Two fast paths are covered by existing tests:
 import pytest
 import torch
 import torch.nn as nn
+from clip import clip
 
 from benchmarks.straightforward import (
     explicit_attention,
@@ -27,6 +28,7 @@ from tests.benchmarks.sep_fixtures import (
     loss_and_grads,
     make_images,
 )
+from tools.make_tiny_clip import build_tiny_clip
 
 
 @pytest.fixture
@@ -77,11 +79,19 @@ def test_text_features_cached_for_an_evaluation_give_identical_logits(tiny_clip,
 
 
 def test_frozen_text_features_once_equal_a_second_clip_every_step(tiny_clip, images):
-    """g0 computed once at build (the trainer) vs by a second CLIP per step (the reference)."""
+    """g0 computed once at build (the trainer) vs by a second, independently built CLIP per step
+    (the reference), and against frozen CLIP on the literal ImageNet prompts."""
     model = build_sep(tiny_clip)
     once = loss_and_grads(model, images)
     buffer = model.text_features_fixed.clone()
-    recompute_frozen_text_with_second_clip(model, tiny_clip, CLASSNAMES, "ImageNet")
+    second_clip = build_tiny_clip()  # built again from the same seed: no shared tensor
+    assert (
+        second_clip.token_embedding.weight.data_ptr() != tiny_clip.token_embedding.weight.data_ptr()
+    )
+    with torch.no_grad():
+        literal = second_clip.encode_text(clip.tokenize([f"a photo of a {n}." for n in CLASSNAMES]))
+    torch.testing.assert_close(buffer, literal / literal.norm(dim=-1, keepdim=True))
+    recompute_frozen_text_with_second_clip(model, second_clip, CLASSNAMES, "ImageNet")
     every_step = loss_and_grads(model, images)
     torch.testing.assert_close(model.text_features_fixed, buffer, rtol=0, atol=0)
     torch.testing.assert_close(every_step[1], once[1], rtol=0, atol=0)

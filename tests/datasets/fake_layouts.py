@@ -1,7 +1,8 @@
 """Minimal fake copies of the 15 CoOp datasets in their real layouts, and the cfg to read them.
 
 Each writer puts a handful of 8x8 JPEGs and the split / annotation files, in the real formats, under
-``root`` and returns what a correct reader must produce.
+``root`` and returns what a correct reader must produce, down to each item: its path relative to
+the dataset folder, its label and its class name.
 """
 
 import io
@@ -19,6 +20,10 @@ WNIDS = [
     ("n01484850", "great white shark"),
     ("n01491361", "tiger shark"),
 ]
+# ImageNetV2 names its class folders by label: more than ten, so "10" sorts before "2" as text.
+NUMBERED_CLASSES = WNIDS + [
+    (f"n0150{index:04d}", f"class number {index}") for index in range(4, 12)
+]
 
 
 @dataclass
@@ -30,6 +35,8 @@ class FakeLayout:
     num_val: int | None  # None: the dataset has no val list
     num_test: int
     fewshot: bool  # whether NUM_SHOTS and SUBSAMPLE_CLASSES apply
+    # split ("train", "val", "test") -> [(path relative to dataset_dir, label, class name)]
+    items: dict
 
 
 def dataset_cfg(root, name, num_shots=-1, seed=1, subsample="all", fewer_shots_policy="error"):
@@ -71,6 +78,7 @@ def write_zhou_layout(root, name, folder, image_subdir, split_file, classes):
     dataset_dir = os.path.join(root, folder)
     image_dir = os.path.join(dataset_dir, image_subdir) if image_subdir else dataset_dir
     split = {key: [] for key in PER_SPLIT}
+    items = {key: [] for key in PER_SPLIT}
     index = 0
     for label, (classname, pattern) in enumerate(classes):
         for key, count in PER_SPLIT.items():
@@ -79,6 +87,7 @@ def write_zhou_layout(root, name, folder, image_subdir, split_file, classes):
                 relpath = pattern.format(i=index, part="test" if key == "test" else "train")
                 write_jpeg(os.path.join(image_dir, relpath))
                 split[key].append([relpath, label, classname])
+                items[key].append((os.path.join(image_subdir, relpath), label, classname))
     with open(os.path.join(dataset_dir, split_file), "w") as file:
         json.dump(split, file)
     num_classes = len(classes)
@@ -90,6 +99,7 @@ def write_zhou_layout(root, name, folder, image_subdir, split_file, classes):
         PER_SPLIT["val"] * num_classes,
         PER_SPLIT["test"] * num_classes,
         fewshot=True,
+        items=items,
     )
 
 
@@ -252,13 +262,15 @@ def write_fgvc_aircraft(root):
     dataset_dir = os.path.join(root, "fgvc_aircraft")
     write_text(os.path.join(dataset_dir, "variants.txt"), FGVC_VARIANTS)
     image_id = 1000000
+    items = {}
     for split, count in PER_SPLIT.items():
-        lines = []
-        for variant in FGVC_VARIANTS:
+        lines, items[split] = [], []
+        for label, variant in enumerate(FGVC_VARIANTS):
             for _ in range(count):
                 image_id += 1
                 write_jpeg(os.path.join(dataset_dir, "images", f"{image_id:07d}.jpg"))
                 lines.append(f"{image_id:07d} {variant}")
+                items[split].append((f"images/{image_id:07d}.jpg", label, variant))
         write_text(os.path.join(dataset_dir, f"images_variant_{split}.txt"), lines)
     return FakeLayout(
         "FGVCAircraft",
@@ -268,54 +280,84 @@ def write_fgvc_aircraft(root):
         PER_SPLIT["val"] * 4,
         PER_SPLIT["test"] * 4,
         fewshot=True,
+        items=items,
     )
 
 
-def write_classnames(dataset_dir):
+def write_classnames(dataset_dir, classes=WNIDS):
     write_text(
-        os.path.join(dataset_dir, "classnames.txt"), [f"{wnid} {name}" for wnid, name in WNIDS]
+        os.path.join(dataset_dir, "classnames.txt"), [f"{wnid} {name}" for wnid, name in classes]
     )
 
 
 def write_imagenet(root):
     dataset_dir = os.path.join(root, "imagenet")
     write_classnames(dataset_dir)
-    for index, (wnid, _) in enumerate(WNIDS):
+    train, test = [], []
+    for index, (wnid, name) in enumerate(WNIDS):
         for image in range(3):
-            write_jpeg(os.path.join(dataset_dir, "images", "train", wnid, f"{wnid}_{image}.JPEG"))
-        write_jpeg(
-            os.path.join(dataset_dir, "images", "val", wnid, f"ILSVRC2012_val_{index + 1:08d}.JPEG")
-        )
+            relpath = f"images/train/{wnid}/{wnid}_{image}.JPEG"
+            write_jpeg(os.path.join(dataset_dir, relpath))
+            train.append((relpath, index, name))
+        relpath = f"images/val/{wnid}/ILSVRC2012_val_{index + 1:08d}.JPEG"
+        write_jpeg(os.path.join(dataset_dir, relpath))
+        test.append((relpath, index, name))
     # ImageNet's val list doubles as val and test.
-    return FakeLayout("ImageNet", dataset_dir, [name for _, name in WNIDS], 12, 4, 4, fewshot=True)
+    return FakeLayout(
+        "ImageNet",
+        dataset_dir,
+        [name for _, name in WNIDS],
+        12,
+        4,
+        4,
+        fewshot=True,
+        items={"train": train, "val": test, "test": test},
+    )
+
+
+def write_variant(name, dataset_dir, classes, relpath):
+    """A test-only ImageNet variant, two images per class: ``classes`` [(label, class name,
+    folder)], ``relpath(folder, image)`` the path of image 0 or 1 in the dataset folder."""
+    items = []
+    for label, classname, folder in classes:
+        for image in range(2):
+            path = relpath(folder, image)
+            write_jpeg(os.path.join(dataset_dir, path))
+            items.append((path, label, classname))
+    count = len(items)
+    return FakeLayout(
+        name,
+        dataset_dir,
+        [classname for _, classname, _ in classes],
+        count,
+        None,
+        count,
+        fewshot=False,
+        items={"train": items, "val": None, "test": items},  # every image is both
+    )
 
 
 def write_imagenetv2(root):
     dataset_dir = os.path.join(root, "imagenetv2")
-    write_classnames(dataset_dir)
-    for label in range(len(WNIDS)):
-        for image in range(2):
-            write_jpeg(
-                os.path.join(
-                    dataset_dir,
-                    "imagenetv2-matched-frequency-format-val",
-                    str(label),
-                    f"{label}{image}abc.jpeg",
-                )
-            )
-    return FakeLayout(
-        "ImageNetV2", dataset_dir, [name for _, name in WNIDS], 8, None, 8, fewshot=False
+    write_classnames(dataset_dir, NUMBERED_CLASSES)
+    return write_variant(
+        "ImageNetV2",
+        dataset_dir,
+        [(label, name, str(label)) for label, (_, name) in enumerate(NUMBERED_CLASSES)],
+        lambda folder, image: (
+            f"imagenetv2-matched-frequency-format-val/{folder}/{folder}{image}abc.jpeg"
+        ),
     )
 
 
 def write_imagenet_sketch(root):
     dataset_dir = os.path.join(root, "imagenet-sketch")
     write_classnames(dataset_dir)
-    for wnid, _ in WNIDS:
-        for image in range(2):
-            write_jpeg(os.path.join(dataset_dir, "images", wnid, f"sketch_{image}.JPEG"))
-    return FakeLayout(
-        "ImageNetSketch", dataset_dir, [name for _, name in WNIDS], 8, None, 8, fewshot=False
+    return write_variant(
+        "ImageNetSketch",
+        dataset_dir,
+        [(label, name, wnid) for label, (wnid, name) in enumerate(WNIDS)],
+        lambda folder, image: f"images/{folder}/sketch_{image}.JPEG",
     )
 
 
@@ -324,12 +366,12 @@ def write_subset_variant(root, name, folder, image_subdir, present):
     dataset_dir = os.path.join(root, folder)
     write_classnames(dataset_dir)
     write_text(os.path.join(dataset_dir, image_subdir, "README.txt"), ["not a class"])
-    for index in present:
-        for image in range(2):
-            write_jpeg(os.path.join(dataset_dir, image_subdir, WNIDS[index][0], f"{image}.jpg"))
-    classnames = [WNIDS[index][1] for index in sorted(present)]
-    count = 2 * len(present)
-    return FakeLayout(name, dataset_dir, classnames, count, None, count, fewshot=False)
+    classes = [
+        (label, WNIDS[index][1], WNIDS[index][0]) for label, index in enumerate(sorted(present))
+    ]
+    return write_variant(
+        name, dataset_dir, classes, lambda wnid, image: f"{image_subdir}/{wnid}/{image}.jpg"
+    )
 
 
 def write_imagenet_a(root):

@@ -57,6 +57,36 @@ def test_dataset_reads_its_real_layout(tmp_path, name):
             assert item.impath.startswith(expected.dataset_dir + os.sep)
 
 
+def read_items(items, dataset_dir):
+    return sorted(
+        (os.path.relpath(item.impath, dataset_dir), item.label, item.classname) for item in items
+    )
+
+
+@pytest.mark.parametrize("name", sorted(FAKE_LAYOUTS))
+def test_dataset_reads_every_item_with_its_label_and_class_name(tmp_path, name):
+    """Item by item: which file got which label and class name, in every split."""
+    expected = FAKE_LAYOUTS[name](str(tmp_path))
+    dataset = build(tmp_path, name)
+    splits = {"train": dataset.train_x, "val": dataset.val, "test": dataset.test}
+    for split, expected_items in expected.items.items():
+        if expected_items is None:
+            assert splits[split] is None, split
+            continue
+        actual = read_items(splits[split], expected.dataset_dir)
+        assert actual == sorted(expected_items), split
+
+
+def test_numbered_class_folders_are_labelled_by_their_number(tmp_path):
+    expected = FAKE_LAYOUTS["ImageNetV2"](str(tmp_path))
+    assert len(expected.classnames) > 10
+    dataset = build(tmp_path, "ImageNetV2")
+    for item in dataset.test:
+        folder = os.path.basename(os.path.dirname(item.impath))
+        assert item.label == int(folder)
+        assert item.classname == expected.classnames[int(folder)]
+
+
 @pytest.mark.parametrize("name", sorted(FAKE_LAYOUTS))
 def test_missing_dataset_folder_error_names_path_and_layout(tmp_path, name):
     expected_dir = FAKE_LAYOUTS[name](str(tmp_path / "elsewhere")).dataset_dir
@@ -175,7 +205,7 @@ def test_imagenetv2_missing_numbered_folder_error_names_it(tmp_path):
     expected = FAKE_LAYOUTS["ImageNetV2"](str(tmp_path))
     folder = os.path.join(expected.dataset_dir, "imagenetv2-matched-frequency-format-val", "2")
     shutil.rmtree(folder)
-    with pytest.raises(DatasetLayoutError, match="1 of 4 class folders") as error:
+    with pytest.raises(DatasetLayoutError, match="1 of 12 class folders") as error:
         build(tmp_path, "ImageNetV2")
     assert folder in str(error.value)
 

@@ -135,6 +135,21 @@ def check_base_model_evaluates_on_new_classes(trainer_name, toy, tmp_path, expec
     return base, new
 
 
+def record_output_dtypes(modules):
+    """Forward hooks recording each module's output dtype; returns (dtypes, hook handles)."""
+    dtypes = {}
+
+    def hook(name):
+        def record(module, inputs, output):
+            output = output[0] if isinstance(output, tuple) else output
+            dtypes.setdefault(name, set()).add(output.dtype)
+
+        return record
+
+    handles = [module.register_forward_hook(hook(name)) for name, module in modules.items()]
+    return dtypes, handles
+
+
 def check_amp_matches_fp32(trainer_name, toy, output_dir, rel_tol=0.01):
     """PREC amp on the CPU runs CLIP under bf16 autocast: the loss stays within ``rel_tol`` of
     fp32 and trains.
@@ -144,13 +159,20 @@ def check_amp_matches_fp32(trainer_name, toy, output_dir, rel_tol=0.01):
     trainer = make_trainer(trainer_name, toy, output_dir, *NO_WARMUP, prec="amp")
     assert trainer.precision == "amp"
     image, label = fixed_batch(trainer)
+    visual_block = trainer.model.image_encoder.transformer.resblocks[0].mlp.c_fc
     with torch.no_grad():
         _, terms = trainer.model.training_loss(image, label)
         loss_fp32 = total_loss(terms)
-        with trainer.autocast():
-            logits, terms = trainer.model.training_loss(image, label)
-            loss_amp = total_loss(terms)
-    assert logits.dtype == torch.bfloat16  # autocast did run
+        dtypes, handles = record_output_dtypes({"visual block": visual_block})
+        try:
+            with trainer.autocast():
+                logits, terms = trainer.model.training_loss(image, label)
+                loss_amp = total_loss(terms)
+        finally:
+            for handle in handles:
+                handle.remove()
+    assert dtypes == {"visual block": {torch.bfloat16}}  # autocast ran inside CLIP
+    assert logits.dtype == torch.bfloat16
     assert abs(loss_amp.item() - loss_fp32.item()) <= rel_tol * loss_fp32.item()
 
     learnable_before = [p.detach().clone() for p in trainer.model.learnable.parameters()]

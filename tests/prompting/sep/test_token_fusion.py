@@ -9,10 +9,22 @@ from prompting.sep import TokenFusion
 S, K, WIDTH = 5, 3, 128  # 128 = two heads of 64: head splitting is exercised
 
 
+def layer_norm(x, ln):
+    """LayerNorm written out: (x - mean) / sqrt(var + 1e-5) * weight + bias, over the last dim."""
+    mean = x.mean(dim=-1, keepdim=True)
+    variance = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
+    return (x - mean) / torch.sqrt(variance + 1e-5) * ln.weight + ln.bias
+
+
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
 def manual_attention(attn, query, key_value):
-    """Multi-head attention of ``query`` [T, D] over ``key_value`` [T', D] by ``attn``."""
+    """Multi-head attention of ``query`` [T, D] over ``key_value`` [T', D] with ``attn``'s
+    weights and SEP.md's D / 64 heads."""
     width = query.shape[-1]
-    heads = attn.num_heads
+    heads = width // 64
     head_dim = width // heads
     w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
     b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
@@ -29,7 +41,8 @@ def manual_attention(attn, query, key_value):
 
 
 def manual_fusion(tfm, prompt, representative, axis):
-    query, key_value = tfm.ln_1(prompt), tfm.ln_1(representative)
+    """SEP.md's TFM from the module's weights, every operation written out here."""
+    query, key_value = layer_norm(prompt, tfm.ln_1), layer_norm(representative, tfm.ln_1)
     attended = torch.empty_like(prompt)
     if axis == "reference":  # each slot j: a sequence over the S inputs
         for j in range(prompt.shape[1]):
@@ -39,7 +52,8 @@ def manual_fusion(tfm, prompt, representative, axis):
             attended[s] = manual_attention(tfm.attn, query[s], key_value[s])
     s1, s2 = tfm.scale_1, tfm.scale_2
     fused = s1 * representative + (1 - s1) * attended
-    return s2 * fused + (1 - s2) * tfm.mlp(tfm.ln_2(fused))
+    hidden = quick_gelu(layer_norm(fused, tfm.ln_2) @ tfm.mlp.c_fc.weight.T)
+    return s2 * fused + (1 - s2) * (hidden @ tfm.mlp.c_proj.weight.T)
 
 
 def make_fusion(axis="reference", seed=0, **kwargs):
