@@ -123,8 +123,8 @@ def render(colours, shapes, sizes, generator, style="photo", image_size=32):
     image = F.avg_pool2d(image, SUPERSAMPLE)  # [B, 3, image_size, image_size]
 
     if style == "noise":
-        image = 0.5 + 0.55 * (image - 0.5)
-        image = image + 0.18 * torch.randn(image.shape, generator=generator)
+        image = 0.5 + 0.6 * (image - 0.5)
+        image = image + 0.12 * torch.randn(image.shape, generator=generator)
     elif style == "tint":
         cast = torch.tensor(WARM_LIGHT)[None, :, None, None]
         image = image * (cast + 0.05 * torch.randn((batch, 3, 1, 1), generator=generator))
