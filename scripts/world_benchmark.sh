@@ -17,8 +17,8 @@ export DATA="${DATA:-world_data}" OUTPUT="${OUTPUT:-output/world}" PYTHON SHOTS=
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 JOBS="${JOBS:-2}"
 read -r -a seeds <<< "${SEEDS:-1 2 3}"
-read -r -a datasets <<< "${DATASETS:-$(cd configs/datasets && ls world_*.yaml | sed 's/\.yaml$//')}"
-read -r -a trainers <<< "${METHODS:-$(ls configs/trainers/*/world.yaml | cut -d/ -f3)}"
+read -r -a datasets <<< "${DATASETS:-$(cd configs/datasets && ls world_*.yaml | sed 's/\.yaml$//' | tr '\n' ' ')}"
+read -r -a trainers <<< "${METHODS:-$(ls configs/trainers/*/world.yaml | cut -d/ -f3 | tr '\n' ' ')}"
 
 "$PYTHON" tools/pretrain_world_clip.py  # once per machine and code version, then reused
 "$PYTHON" tools/make_world_data.py --root "$DATA"
@@ -44,14 +44,24 @@ run_stream() {
     done
 }
 
+running() {  # how many of the streams started so far are still running
+    local count=0 pid
+    for pid in "${pids[@]+"${pids[@]}"}"; do
+        if kill -0 "$pid" 2> /dev/null; then count=$((count + 1)); fi
+    done
+    echo "$count"
+}
+
 mkdir -p "$OUTPUT/logs"
 rm -f "$OUTPUT"/logs/*.failed
+pids=()
 for dataset in "${datasets[@]}"; do
     for scripts in "${script_dirs[@]}"; do
-        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+        while [ "$(running)" -ge "$JOBS" ]; do sleep 1; done
         log="$OUTPUT/logs/${dataset}_$(basename "$scripts").log"
         echo "$dataset, $(basename "$scripts"): seeds ${seeds[*]} (log: $log)"
         { run_stream "$scripts" "$dataset" || touch "${log%.log}.failed"; } > "$log" 2>&1 &
+        pids+=("$!")
     done
 done
 wait
