@@ -1,14 +1,17 @@
 """Make ``import dassl`` work with or without Dassl.pytorch installed.
 
-The built-in subset under ``dassl_subset/`` is appended to the *end* of ``sys.path``, so a real
-Dassl that is installed (or on PYTHONPATH) is always found first. Import this module before
-anything that imports ``dassl``.
+The built-in subset under ``dassl_subset/`` is put on ``sys.path`` only when no other ``dassl``
+can be imported, so a real Dassl always wins however it is installed: a wheel, ``PYTHONPATH``,
+``setup.py develop``, or ``pip install -e`` with a current setuptools (whose import hook comes
+after ``sys.path`` in ``sys.meta_path``, so a subset anywhere on ``sys.path`` would hide it).
+Import this module before anything that imports ``dassl``.
 
 When the real Dassl is the one found, two incompatibilities with current torch are patched
 (see ``apply_real_dassl_fixes``); the built-in subset needs neither.
 """
 
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
 import os
@@ -16,7 +19,7 @@ import sys
 
 BUILTIN_SUBSET_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dassl_subset")
 
-if BUILTIN_SUBSET_ROOT not in sys.path:
+if BUILTIN_SUBSET_ROOT not in sys.path and importlib.util.find_spec("dassl") is None:
     sys.path.append(BUILTIN_SUBSET_ROOT)
 
 
@@ -30,6 +33,25 @@ def using_builtin_subset():
     locations = list(spec.submodule_search_locations or []) or [spec.origin or ""]
     subset_root = os.path.realpath(BUILTIN_SUBSET_ROOT) + os.sep
     return all(os.path.realpath(path).startswith(subset_root) for path in locations)
+
+
+def dassl_description():
+    """Which Dassl ``import dassl`` gives, for the run's log: version and folder, or the subset."""
+    if using_builtin_subset():
+        return "built-in subset (dassl_subset/; no Dassl.pytorch installed)"
+    import dassl
+
+    version = getattr(dassl, "__version__", None)
+    if version is None:
+        try:
+            version = importlib.metadata.version("dassl")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown version"
+    if dassl.__file__:
+        folder = os.path.dirname(os.path.abspath(dassl.__file__))
+    else:  # a namespace package (no __init__.py)
+        folder = next(iter(dassl.__path__), "?")
+    return f"Dassl.pytorch {version} at {folder}"
 
 
 def _import_or_none(module_name):

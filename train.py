@@ -13,7 +13,7 @@ import time
 
 import torch
 
-import dassl_setup  # noqa: F401  (before any dassl import: a real Dassl wins over the subset)
+import dassl_setup  # before any dassl import: a real Dassl wins over the subset
 
 # isort: split
 from dassl.engine import build_trainer
@@ -22,7 +22,14 @@ from dassl.utils import Logger, collect_env_info, set_random_seed, setup_logger
 import datasets  # noqa: F401  (registers the datasets)
 import trainers  # noqa: F401  (registers the trainers)
 from run.config import setup_cfg
-from run.run_checks import check_run_inputs
+from run.disk_errors import disk_write_error, is_write_failure
+from run.run_checks import check_run_inputs, model_names
+from run.run_folder import (
+    check_same_options,
+    remove_temporary_files,
+    run_folder_lock,
+    run_options,
+)
 from run.user_errors import UserError, short_message
 
 LOG_FILE = "log.txt"
@@ -85,6 +92,14 @@ def setup_run_log(output_dir):
 def main(args):
     cfg = setup_cfg(args)
     check_run_inputs(cfg, args)
+    with run_folder_lock(cfg.OUTPUT_DIR):
+        remove_temporary_files(cfg.OUTPUT_DIR)
+        names = model_names(cfg)
+        check_same_options(cfg.OUTPUT_DIR, run_options(cfg, args.eval_only), names)
+        run(cfg, args)
+
+
+def run(cfg, args):
     if cfg.SEED >= 0:
         print(f"Setting fixed seed: {cfg.SEED}")
         set_random_seed(cfg.SEED)
@@ -92,6 +107,7 @@ def main(args):
     if torch.cuda.is_available() and cfg.USE_CUDA:
         torch.backends.cudnn.benchmark = True
     print_args(args, cfg)
+    print(f"Dassl: {dassl_setup.dassl_description()}")
     print("Collecting env info ...")
     print(f"** System info **\n{collect_env_info()}\n")
 
@@ -104,23 +120,40 @@ def main(args):
         trainer.train()
 
 
-def cli(argv=None):
-    """Run train.py; returns the exit status.
-
-    A UserError (bad config, data, backbone or checkpoint, a diverged loss) is reported as one
-    "Error: ..." message on stderr (and in the log, if one is open) with status 2; any other
-    exception is a bug and keeps its traceback.
-    """
+def report(message):
+    """``message`` on stderr and, if it can still be written, in the run's log."""
+    log_file = getattr(sys.stdout, "file", None)
     try:
-        main(parse_args(argv))
-    except UserError as error:
-        message = f"Error: {short_message(error)}"
         sys.stdout.flush()
-        log_file = getattr(sys.stdout, "file", None)
         if log_file is not None:
             log_file.write(message + "\n")
             log_file.flush()
-        print(message, file=sys.stderr)
+    except OSError:
+        pass  # the log's own disk is full or gone; stderr still gets the message
+    print(message, file=sys.stderr)
+
+
+def cli(argv=None):
+    """Run train.py; returns the exit status.
+
+    A UserError (bad config, data, backbone or checkpoint, a diverged loss, a full or read-only
+    disk) is reported as one "Error: ..." message on stderr (and in the log, if one is open) with
+    status 2; Ctrl-C as one line saying how to resume, status 130. Any other exception is a bug
+    and keeps its traceback.
+    """
+    args = parse_args(argv)
+    try:
+        main(args)
+    except KeyboardInterrupt:
+        again = "evaluate" if args.eval_only else "resume from the last saved epoch"
+        report(f"Interrupted. Run the same command again to {again}.")
+        return 130
+    except (UserError, OSError, RuntimeError) as error:
+        if not isinstance(error, UserError):
+            if not is_write_failure(error):
+                raise
+            error = disk_write_error(getattr(error, "filename", None) or args.output_dir, error)
+        report(f"Error: {short_message(error)}")
         return 2
     return 0
 

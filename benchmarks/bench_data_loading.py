@@ -33,6 +33,7 @@ from PIL import Image  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 import dassl_setup  # noqa: E402,F401  (before any dassl import)
+import trainers  # noqa: E402,F401  (registers the trainers' config nodes)
 from run.config import project_cfg_default  # noqa: E402
 from tools.make_toy_data import TOY_CLASSES, draw_toy_image  # noqa: E402
 

@@ -42,7 +42,7 @@ from benchmarks.method_models import (  # noqa: E402
 from benchmarks.report import add_ratios, breakdown_table, methods_table, variants_table  # noqa: E402
 from benchmarks.straightforward import VARIANTS  # noqa: E402
 
-DEFAULT_METHODS = ("ZeroshotCLIP", "CoOp", "KgCoOp", "SEP")
+DEFAULT_METHODS = ("ZeroshotCLIP", "CoOp", "KgCoOp", "SEP", "IVLP", "MaPLe", "PromptSRC")
 ATTENTION_OP_WORDS = ("attention", "softmax", "bmm")
 
 

@@ -18,10 +18,11 @@ import torch
 from clip.model import convert_weights
 from dassl.engine import TRAINER_REGISTRY
 
-import trainers  # noqa: F401  (registers the trainers)
+import trainers
+from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 from run.precision import autocast, backward_and_step, grad_scaler, resolve_precision
-from tools.make_tiny_clip import TINY_VIT, build_tiny_clip
+from tools.make_tiny_clip import TINY_DEPTH_OPTIONS, TINY_VIT, build_tiny_clip
 from trainers.prompt_trainer import build_prompt_optimizer, check_finite_loss
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,14 +42,7 @@ VIT_B16 = dict(
 )
 ARCHITECTURES = {"tiny": TINY_VIT, "vit_b16": VIT_B16}
 
-# trainer name -> (config node, published config under configs/trainers/, or None)
-METHODS = {
-    "ZeroshotCLIP": ("ZSCLIP", "ZeroshotCLIP/vit_b16.yaml"),
-    "CoOp": ("COOP", "CoOp/vit_b16_ep50_ctxv1.yaml"),
-    "CoCoOp": ("COCOOP", "CoCoOp/vit_b16_c4_ep10_batch1_ctxv1.yaml"),
-    "KgCoOp": ("KGCOOP", "KgCoOp/vit_b16_ep100_ctxv1.yaml"),
-    "SEP": ("SEP", "SEP/vit_b16_ep50_batch32.yaml"),
-}
+METHODS = trainers.method_table()  # trainer name -> (config node, published config)
 # Template table entry used for the frozen text features (KgCoOp's and SEP's g0).
 DATASET_NAME = "ImageNet"
 
@@ -101,6 +95,7 @@ def method_cfg(method, arch, precision, overrides=()):
             (resolution, resolution),
             f"TRAINER.{node}.PREC",
             precision,
+            *(TINY_DEPTH_OPTIONS.get(method, ()) if arch == "tiny" else ()),
             *overrides,
         ]
     )
@@ -145,7 +140,8 @@ def build_method(method, cfg, classnames, clip_model, device):
 def train_step(built, image, label):
     """One optimiser step as PromptTrainer.forward_backward takes it (its shared helpers)."""
     with built.autocast():
-        _, loss = built.model.training_loss(image, label)
+        _, terms = built.model.training_loss(image, label)
+        loss = total_loss(terms)
     check_finite_loss(loss, "in the benchmark's training step")
     backward_and_step(loss, built.optimizer, built.scaler)
     return loss.item()

@@ -5,7 +5,8 @@
 * ``fail`` (default): a CorruptImageError names the file and the fix;
 * ``skip``: the item is replaced by the next readable item of the same list, and a warning line
   names the file and counts the unreadable files met so far (per loader process: each worker of
-  a multi-worker loader counts its own).
+  a multi-worker loader counts its own). Every item carries ``"replaced"``, so that evaluation
+  leaves replacements out (``readable_part``) instead of counting an image twice.
 
 The normal path costs nothing extra: the image is re-read to find the culprit only after
 reading or transforming an item failed.
@@ -56,7 +57,9 @@ class RobustDatasetWrapper(DatasetWrapper):
             if candidate in self.unreadable:
                 continue
             try:
-                return super().__getitem__(candidate)
+                item = super().__getitem__(candidate)
+                item["replaced"] = candidate != idx
+                return item
             except READ_ERRORS as error:
                 path = self.data_source[candidate].impath
                 reason = read_failure(path)
@@ -80,3 +83,13 @@ class RobustDatasetWrapper(DatasetWrapper):
             f'Warning: skipped unreadable image "{path}" ({reason}); replaced by the next readable '
             f"item. Unreadable images so far: {len(self.unreadable)}"
         )
+
+
+def readable_part(batch, output, label):
+    """``(output, label, number left out)``: the batch without the items that replace an
+    unreadable image (the "skip" policy), which would count another image twice."""
+    replaced = batch.get("replaced")
+    if replaced is None or not bool(replaced.any()):
+        return output, label, 0
+    kept = ~replaced.to(label.device)
+    return output[kept], label[kept], int(replaced.sum())

@@ -7,21 +7,25 @@ The behaviour matches CoOp's so that numbers stay comparable with the published 
   error, never a reason to draw a new random split.
 * ``DATASET.NUM_SHOTS = K >= 1`` samples K training and min(K, 4) validation images per class with
   Dassl's ``generate_fewshot_dataset`` and caches them in ``split_fewshot/shot_{K}-seed_{SEED}.pkl``
-  under the dataset folder, which later runs load instead of sampling again.
+  under the dataset folder, which later runs load instead of sampling again. When the dataset
+  folder is read-only the cache goes to the user's cache folder instead (``user_fewshot_dir``).
+* A split file is checked against its own class list (``split_inconsistency``) before use.
 * ``DATASET.SUBSAMPLE_CLASSES = base|new`` keeps the first ceil(n/2) or the remaining sorted labels
   of the first list and renumbers them from 0 in every list.
 """
 
+import errno
+import hashlib
 import json
 import math
 import os
 import pickle
-import tempfile
 from collections import Counter
 
 from dassl.data.datasets import DatasetBase, Datum
 from dassl.utils import read_json, write_json
 
+from run.disk_errors import clear_write_errors
 from run.user_errors import ConfigError, UserError
 
 from .layout import check_images_exist, dataset_root, layout_error, require_dir
@@ -103,7 +107,49 @@ def read_split_file(filepath, dataset_name="dataset"):
             if not isinstance(classname, str):
                 raise invalid(f"{where}: the class name {_short_repr(classname)} is not a string")
         entries[key] = [tuple(entry) for entry in items]
+    problem = split_inconsistency(entries)
+    if problem:
+        raise invalid(problem)
     return entries
+
+
+def split_inconsistency(entries):
+    """The first way the lists contradict their own class list, or None.
+
+    One class name per label and one label per class name, labels 0..n-1 for n classes, every
+    class of val/test also in train, no image twice in a list, and no image in two lists.
+    """
+    first = {}  # label or class name -> (the other one, where it was first seen)
+    where_seen = {}  # image path -> where it was first seen
+    for key in SPLIT_NAMES:
+        for index, (relpath, label, classname) in enumerate(entries[key]):
+            where = f'"{key}"[{index}]'
+            for mine, other in ((label, classname), (classname, label)):
+                seen_other, seen_where = first.setdefault(mine, (other, where))
+                if seen_other != other:
+                    return (
+                        f"{where} pairs label {label} with class {classname!r}, but "
+                        f"{seen_where} pairs {mine!r} with {seen_other!r}"
+                    )
+            if relpath in where_seen:
+                return f"{where}: the image {relpath!r} is also listed at {where_seen[relpath]}"
+            where_seen[relpath] = where
+    labels = sorted(key for key in first if isinstance(key, int))
+    wrong = [label for position, label in enumerate(labels) if label != position]
+    if wrong:
+        return (
+            f"the labels of {len(labels)} classes must be 0..{len(labels) - 1}, but label "
+            f"{wrong[-1]} ({first[wrong[-1]][0]!r}) is used at {first[wrong[-1]][1]}"
+        )
+    train_labels = {label for _, label, _ in entries["train"]}
+    for key in ("val", "test"):
+        for index, (_, label, classname) in enumerate(entries[key]):
+            if label not in train_labels:
+                return (
+                    f'"{key}"[{index}]: class {label} ({classname!r}) has no training image; '
+                    "it would move the base/new boundary"
+                )
+    return None
 
 
 def read_split(filepath, path_prefix, dataset_name="dataset"):
@@ -142,18 +188,51 @@ def save_split(train, val, test, filepath, path_prefix):
 
 
 def write_pickle_atomic(obj, path):
-    """Pickle obj to path via a temporary file, so a crash never leaves half a cache behind."""
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pkl")
+    """Pickle obj to path via a temporary file, so a crash never leaves half a cache behind.
+
+    The file is created with ``open``, so its permissions follow the umask (a shared dataset
+    folder's cache stays readable by the group when the umask says so).
+    """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp_path = f"{path}.tmp.{os.getpid()}"
     try:
-        with os.fdopen(handle, "wb") as file:
+        with open(tmp_path, "wb") as file:
             pickle.dump(obj, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):
             os.remove(tmp_path)
         raise
+
+
+READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def user_fewshot_dir(fewshot_dir):
+    """Where the few-shot lists of a dataset in a read-only folder are cached instead.
+
+    Under $XDG_CACHE_HOME (default ~/.cache), one folder per dataset folder.
+    """
+    cache_home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    dataset_dir = os.path.realpath(os.path.dirname(fewshot_dir))
+    key = hashlib.sha1(dataset_dir.encode("utf-8")).hexdigest()[:10]
+    name = f"{os.path.basename(dataset_dir)}-{key}"
+    return os.path.join(cache_home, "sep-prompt-tuning", "split_fewshot", name)
+
+
+def write_fewshot_cache(data, path):
+    """Cache ``data`` at ``path``, or in the user's cache when that folder is read-only."""
+    try:
+        write_pickle_atomic(data, path)
+        return path
+    except OSError as error:
+        if error.errno not in READ_ONLY_ERRNOS:
+            raise
+    fallback = os.path.join(user_fewshot_dir(os.path.dirname(path)), os.path.basename(path))
+    print(f"Note: {os.path.dirname(path)} is read-only; caching the few-shot lists in {fallback}")
+    with clear_write_errors(fallback):
+        write_pickle_atomic(data, fallback)
+    return fallback
 
 
 def read_fewshot_cache(path):
@@ -222,6 +301,9 @@ def load_or_create_fewshot(
     """
     check_enough_shots(train, num_shots, shortage_policy)
     path = fewshot_cache_path(fewshot_dir, num_shots, seed)
+    fallback = fewshot_cache_path(user_fewshot_dir(fewshot_dir), num_shots, seed)
+    if not os.path.exists(path) and os.path.exists(fallback):
+        path = fallback
     if os.path.exists(path):
         print(f"Loading preprocessed few-shot data from {path}")
         data = read_fewshot_cache(path)
@@ -234,7 +316,7 @@ def load_or_create_fewshot(
             val = dataset.generate_fewshot_dataset(val, num_shots=min(num_shots, 4))
             data["val"] = val
         print(f"Saving preprocessed few-shot data to {path}")
-        write_pickle_atomic(data, path)
+        write_fewshot_cache(data, path)
 
     warn_short_classes(train, num_shots, "training")
     if val is not None:

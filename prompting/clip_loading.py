@@ -7,8 +7,9 @@ import warnings
 
 import torch
 from clip import clip
+from clip.model import ModifiedResNet
 
-from run.user_errors import UserError
+from run.user_errors import ConfigError, UserError
 
 CLIP_CACHE_DIR = os.path.expanduser("~/.cache/clip")
 
@@ -76,5 +77,27 @@ def load_clip_to_cpu(name_or_path, cache_dir=None):
         ) from error
 
 
-def is_vit(clip_model):
-    return hasattr(clip_model.visual, "transformer")
+class BackboneNotViT(ConfigError):
+    pass
+
+
+def check_vit(method, backbone_name=None, clip_model=None):
+    """The one check that a method whose prompt tokens join the ViT's token sequence has a ViT.
+
+    Before CLIP is loaded, by ``backbone_name`` (CLIP's ResNets are named "RN..."); once it is
+    loaded, by ``clip_model`` (a local checkpoint file can hold either).
+    """
+    if clip_model is None:
+        if not backbone_name.startswith("RN"):
+            return
+        found = f'MODEL.BACKBONE.NAME "{backbone_name}" is a ResNet'
+    else:
+        if hasattr(clip_model.visual, "transformer"):
+            return
+        kind = "ResNet" if isinstance(clip_model.visual, ModifiedResNet) else "non-ViT"
+        found = f"got {kind} image encoder {type(clip_model.visual).__name__}"
+    raise BackboneNotViT(
+        f"{method} needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14, ...): its visual "
+        f"prompt tokens join the transformer's token sequence; {found}. Choose a ViT "
+        "MODEL.BACKBONE.NAME."
+    )

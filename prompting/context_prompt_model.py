@@ -1,6 +1,5 @@
 """CLIP with a learnable text context (CoOp's model), shared by CoOp, KgCoOp and CoCoOp."""
 
-from .prompt_learner import ContextPromptLearner
 from .prompted_clip import PromptedCLIP, normalize
 from .text_encoder import TextEncoder
 
@@ -20,15 +19,3 @@ class ContextPromptCLIP(PromptedCLIP):
 
     def forward(self, image):
         return self.logits(self.image_features(image), self.text_features())
-
-
-def context_prompt_learner(method_cfg, classnames, clip_model):
-    """CoOp's prompt learner from a CoOp-style config node (N_CTX, CTX_INIT, CSC, position)."""
-    return ContextPromptLearner(
-        classnames,
-        clip_model,
-        n_ctx=method_cfg.N_CTX,
-        ctx_init=method_cfg.CTX_INIT,
-        class_specific=method_cfg.CSC,
-        class_token_position=method_cfg.CLASS_TOKEN_POSITION,
-    )

@@ -10,18 +10,26 @@ from .text_encoder import tokenize
 CLASS_TOKEN_POSITIONS = ("end", "middle", "front")
 
 
-def initial_context(clip_model, n_ctx, ctx_init="", n_cls=None):
+def initial_context(clip_model, n_ctx, ctx_init="", n_cls=None, keep_rest_of_phrase=False):
     """Context vectors and their textual placeholder.
 
     With ``ctx_init`` (e.g. "a photo of a") the vectors are that phrase's token embeddings and
     ``n_ctx`` becomes its word count; otherwise N(0, 0.02). ``n_cls`` gives class-specific context.
+    With ``keep_rest_of_phrase`` (IVLP, MaPLe, PromptSRC) only the phrase's first ``n_ctx``
+    tokens become context; the placeholder is the whole phrase, so the rest stays as fixed words.
     """
     dtype = clip_model.token_embedding.weight.dtype
     width = clip_model.ln_final.weight.shape[0]
     if ctx_init:
         phrase = ctx_init.replace("_", " ")
-        n_ctx = len(phrase.split(" "))
         tokens = tokenize([phrase], clip_model.token_embedding.weight.device)
+        if not keep_rest_of_phrase:
+            n_ctx = len(phrase.split(" "))
+        elif n_ctx > phrase_token_count(phrase):
+            raise ValueError(
+                f'"{phrase}" has {phrase_token_count(phrase)} tokens, fewer than the {n_ctx} '
+                "context tokens it should initialise"
+            )
         with torch.no_grad():
             embedding = clip_model.token_embedding(tokens).type(dtype)
         vectors = embedding[0, 1 : 1 + n_ctx, :].clone()
@@ -32,6 +40,11 @@ def initial_context(clip_model, n_ctx, ctx_init="", n_cls=None):
     vectors = torch.empty(*shape, dtype=dtype)
     nn.init.normal_(vectors, std=0.02)
     return vectors, " ".join(["X"] * n_ctx)
+
+
+def phrase_token_count(phrase):
+    """Tokens of ``phrase`` in CLIP's vocabulary, without [SOS] and [EOS]."""
+    return int((tokenize([phrase])[0] != 0).sum()) - 2
 
 
 class ContextPromptLearner(nn.Module):
@@ -50,6 +63,7 @@ class ContextPromptLearner(nn.Module):
         class_specific=False,
         class_token_position="end",
         class_template="{}.",
+        keep_rest_of_phrase=False,
     ):
         super().__init__()
         if class_token_position not in CLASS_TOKEN_POSITIONS:
@@ -59,7 +73,11 @@ class ContextPromptLearner(nn.Module):
             )
         n_cls = len(classnames)
         ctx_vectors, placeholder = initial_context(
-            clip_model, n_ctx, ctx_init, n_cls=n_cls if class_specific else None
+            clip_model,
+            n_ctx,
+            ctx_init,
+            n_cls=n_cls if class_specific else None,
+            keep_rest_of_phrase=keep_rest_of_phrase,
         )
         self.ctx = nn.Parameter(ctx_vectors)  # [n_ctx, D] or [n_cls, n_ctx, D]
         self.n_ctx = ctx_vectors.shape[-2]

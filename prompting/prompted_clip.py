@@ -20,18 +20,47 @@ def consistency_loss(features, frozen_features):
     return 1.0 - cosine.mean()
 
 
-class PromptedCLIP(nn.Module):
-    """Base class of the methods' models.
+class StrayTrainableTensors(RuntimeError):
+    """A model whose tensors requiring grad differ from its learnable module's parameters."""
 
-    Subclasses put every trained tensor under ``self.learnable`` (an nn.Module that the trainer
-    registers, optimises and checkpoints; None for zero-shot CLIP) and implement
-    ``compute_text_features`` and ``forward(image) -> logits``.
+
+def total_loss(terms):
+    """The loss optimised: the sum of ``training_loss``'s terms."""
+    return sum(terms.values())
+
+
+class PromptedCLIP(nn.Module):
+    """The protocol of a prompted CLIP model: what every method's model provides.
+
+    A method subclasses this and provides:
+
+    - ``self.learnable`` (set in ``__init__``): the one ``nn.Module`` holding every tensor the
+      method trains, and nothing else. The trainer optimises it, registers it under the
+      trainer's ``LEARNER_NAME`` and checkpoints its ``state_dict()``. ``None`` (the default)
+      means the method trains nothing (zero-shot CLIP). ``check_trained_parameters`` (run at
+      build time) requires the parameters with ``requires_grad`` to be exactly its parameters:
+      CLIP is frozen, and a trainable tensor outside ``learnable`` would never be optimised.
+    - ``compute_text_features()``: the class text features, ``[n_cls, embed_dim]``
+      L2-normalised; what ``text_features()`` returns outside ``cached_text_features()``.
+    - ``forward(image)``: ``[B, 3, H, W]`` images -> ``[B, n_cls]`` logits (``self.logits``
+      applies CLIP's frozen temperature).
+
+    It may override:
+
+    - ``training_loss(image, label)`` -> ``(logits, terms)``: ``terms`` maps each loss term's
+      name to its scalar tensor as it enters the loss (weight included); the loss optimised is
+      their sum (``total_loss``). Default: cross-entropy of ``forward``'s logits, ``{"ce": ...}``.
+      The trainer logs every term when there are several.
+    - ``text_depends_on_image``: True when the class text features change with the input image
+      (CoCoOp); ``compute_text_features`` is then not cached at evaluation.
+    - ``class_bound_keys``: keys of ``learnable.state_dict()`` tied to the training classes,
+      not loaded when a checkpoint is evaluated on other classes.
+
+    Model pieces take plain keyword arguments, never a config node: the trainer reads the
+    config and passes values.
     """
 
-    # Whether class text features change with the input image (CoCoOp) or not (CoOp, SEP...).
     text_depends_on_image = False
-    # Keys of ``learnable.state_dict()`` that are tied to the training classes and not loaded
-    # when a checkpoint is evaluated on other classes.
     class_bound_keys = ()
 
     def __init__(self, clip_model):
@@ -46,7 +75,12 @@ class PromptedCLIP(nn.Module):
         return self.image_encoder.conv1.weight.dtype
 
     def compute_text_features(self):
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement compute_text_features() -> [n_cls, embed_dim]"
+        )
+
+    def forward(self, image):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(image) -> logits")
 
     def text_features(self):
         if self._cached_text_features is not None:
@@ -71,6 +105,24 @@ class PromptedCLIP(nn.Module):
         return self.logit_scale.exp().detach() * image_features @ text_features.t()
 
     def training_loss(self, image, label):
-        """(logits, loss); methods with extra terms override this."""
         logits = self(image)
-        return logits, F.cross_entropy(logits, label)
+        return logits, {"ce": F.cross_entropy(logits, label)}
+
+    def check_trained_parameters(self):
+        """Raise StrayTrainableTensors unless the tensors requiring grad are exactly
+        ``learnable``'s parameters."""
+        learnable = set() if self.learnable is None else set(self.learnable.parameters())
+        names = {parameter: name for name, parameter in self.named_parameters()}
+        trained = {parameter for parameter in names if parameter.requires_grad}
+        stray = sorted(names[p] for p in trained - learnable)
+        frozen = sorted(names[p] for p in learnable - trained)
+        problems = []
+        if stray:
+            problems.append(
+                f"{stray} require grad outside {type(self).__name__}.learnable and would never "
+                "be trained: move them into learnable or freeze them"
+            )
+        if frozen:
+            problems.append(f"learnable's {frozen} do not require grad")
+        if problems:
+            raise StrayTrainableTensors("; ".join(problems))

@@ -5,6 +5,8 @@ import torch.nn as nn
 from clip import clip
 from torch.utils.checkpoint import checkpoint
 
+from .deep_prompts import check_deep_prompts, deep_prompt_for, replace_tokens
+
 
 def used_length(tokenized_prompts, minimum=1):
     """One past the last [EOS] position among ``[n_prompts, L]`` token ids (at least ``minimum``).
@@ -41,6 +43,10 @@ class TextEncoder(nn.Module):
     storing their activations: memory grows far slower with the number of classes (ImageNet's 1000).
     With ``skip_padding`` (default) the blocks run only up to the last [EOS] of the prompts
     (``used_length``): the same features and gradients, for a fraction of the compute and memory.
+
+    ``forward``'s ``deep_prompts`` (IVLP, MaPLe): a sequence whose ``k``-th entry ``[n_ctx, D]``
+    (or ``[n_prompts, n_ctx, D]``) replaces the context positions ``1..n_ctx`` before block
+    ``k + 1`` (see ``prompting/deep_prompts.py``); ``before_block`` then sees the result.
     """
 
     def __init__(self, clip_model, checkpoint_blocks=False, skip_padding=True, min_length=1):
@@ -49,6 +55,13 @@ class TextEncoder(nn.Module):
         self.positional_embedding = clip_model.positional_embedding
         self.ln_final = clip_model.ln_final
         self.text_projection = clip_model.text_projection
+        for frozen in (
+            self.transformer,
+            self.positional_embedding,
+            self.ln_final,
+            self.text_projection,
+        ):
+            frozen.requires_grad_(False)
         self.checkpoint_blocks = checkpoint_blocks
         self.skip_padding = skip_padding and blocks_accept_shorter_sequences(self.transformer)
         self.min_length = min_length  # positions a subclass reads beyond the last [EOS]
@@ -62,16 +75,22 @@ class TextEncoder(nn.Module):
         tokens inside the encoder (SEP) override this."""
         return x
 
-    def forward(self, prompt_embeddings, tokenized_prompts):
+    def forward(self, prompt_embeddings, tokenized_prompts, deep_prompts=None):
+        n_ctx = deep_prompts[0].shape[-2] if deep_prompts else 0
+        if deep_prompts:
+            check_deep_prompts(deep_prompts, len(self.transformer.resblocks), n_ctx, "text encoder")
         dtype = self.dtype
         length = prompt_embeddings.shape[1]
         if self.skip_padding:
-            length = used_length(tokenized_prompts, minimum=self.min_length)
+            length = used_length(tokenized_prompts, minimum=max(self.min_length, 1 + n_ctx))
             prompt_embeddings = prompt_embeddings[:, :length]
             tokenized_prompts = tokenized_prompts[:, :length]
         x = prompt_embeddings.type(dtype) + self.positional_embedding[:length].type(dtype)
         x = x.permute(1, 0, 2)  # [n_prompts, L, D] -> [L, n_prompts, D]
         for index, block in enumerate(self.transformer.resblocks):
+            deep_prompt = deep_prompt_for(deep_prompts, index)
+            if deep_prompt is not None:
+                x = replace_tokens(x, deep_prompt, start=1)  # after [SOS]
             x = run_block(block, self.before_block(index, x), self.checkpoint_blocks)
         x = x.permute(1, 0, 2)
         x = self.ln_final(x).type(dtype)
@@ -92,12 +111,17 @@ def tokenize(prompts, device=None):
 
 
 @torch.no_grad()
-def encode_prompts_normalized(clip_model, prompts, batch_size=256):
-    """Frozen CLIP text features of plain-text prompts, L2-normalised, [n_prompts, embed_dim]."""
+def encode_prompts(clip_model, prompts, batch_size=256):
+    """Frozen CLIP text features of plain-text prompts, [n_prompts, embed_dim] (unnormalised)."""
     device = clip_model.token_embedding.weight.device
     features = []
     for start in range(0, len(prompts), batch_size):
         tokens = tokenize(prompts[start : start + batch_size], device)
         features.append(clip_model.encode_text(tokens))
-    features = torch.cat(features)
+    return torch.cat(features)
+
+
+def encode_prompts_normalized(clip_model, prompts, batch_size=256):
+    """Frozen CLIP text features of plain-text prompts, L2-normalised, [n_prompts, embed_dim]."""
+    features = encode_prompts(clip_model, prompts, batch_size)
     return features / features.norm(dim=-1, keepdim=True)

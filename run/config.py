@@ -1,23 +1,26 @@
-"""The project's config: Dassl's defaults plus one node per method and a few dataset keys.
+"""The project's config: Dassl's defaults, a few dataset and run keys, one node per method.
 
-Every default lives here, once; ``setup_cfg`` builds the config train.py runs with.
+The run keys' defaults live here; each method's node is declared by its trainer
+(``PromptTrainer.config_node``) and registered here. ``setup_cfg`` builds the config train.py
+runs with.
 """
 
 from dassl.config import get_cfg_default
-from yacs.config import CfgNode as CN
 
 from .config_merge import merge_config_file, merge_options
 
+# Config node name -> function returning that method's default node; filled by
+# ``register_method_node`` (the trainers package registers each trainer's ``config_node``).
+METHOD_NODES = {}
 
-def _coop_style_node(n_ctx, ctx_init=""):
-    node = CN()
-    node.N_CTX = n_ctx  # number of learnable context tokens
-    node.CTX_INIT = ctx_init  # init phrase, e.g. "a photo of a"; "" = random N(0, 0.02)
-    node.CSC = False  # class-specific context (one set per class)
-    node.CLASS_TOKEN_POSITION = "end"  # end, middle or front
-    node.PREC = "fp16"  # fp16 (CLIP in half), fp32 or amp
-    node.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward to save memory
-    return node
+
+def register_method_node(name, build_node):
+    """Add ``cfg.TRAINER.<name>``, as ``build_node()`` returns it, to every project config."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"A method config node needs a name (the METHOD_CFG); got {name!r}")
+    if name in METHOD_NODES and METHOD_NODES[name] != build_node:
+        raise ValueError(f"Two config nodes registered as TRAINER.{name}")
+    METHOD_NODES[name] = build_node
 
 
 def extend_cfg(cfg):
@@ -29,38 +32,13 @@ def extend_cfg(cfg):
     cfg.DATALOADER.CORRUPT_IMAGE_POLICY = "fail"  # unreadable image: fail (name it) or skip
     cfg.TRAIN.RESUME_CHECKPOINT = True  # save every epoch (latest only) so a killed run resumes
 
-    cfg.TRAINER.ZSCLIP = CN()
-    cfg.TRAINER.ZSCLIP.PREC = "fp16"
-
-    cfg.TRAINER.COOP = _coop_style_node(n_ctx=16)
-
-    cfg.TRAINER.COCOOP = CN()
-    cfg.TRAINER.COCOOP.N_CTX = 16  # number of context tokens
-    cfg.TRAINER.COCOOP.CTX_INIT = ""  # init phrase; "" = random
-    cfg.TRAINER.COCOOP.PREC = "fp16"  # fp16, fp32 or amp
-
-    cfg.TRAINER.KGCOOP = _coop_style_node(n_ctx=4, ctx_init="a photo of a")
-    cfg.TRAINER.KGCOOP.W = 8.0  # weight of the knowledge-guided consistency loss
-    cfg.TRAINER.KGCOOP.TEMPLATES = (
-        "kgcoop"  # hand-crafted template table: coop, kgcoop, sep_reference
-    )
-
-    cfg.TRAINER.SEP = CN()
-    cfg.TRAINER.SEP.N_CTX_TEXT = 6  # learnable text tokens
-    cfg.TRAINER.SEP.N_CTX_VISION = 4  # learnable visual tokens
-    cfg.TRAINER.SEP.CTX_INIT = ""  # text init phrase; "" = random (the reference)
-    cfg.TRAINER.SEP.FUSION_LAYERS = ()  # blocks preceded by token fusion; () = 1..depth-1
-    cfg.TRAINER.SEP.TEMPLATES = "coop"  # frozen-text template table; sep_reference = authors' code
-    cfg.TRAINER.SEP.W_TEXT = 8.0  # textual consistency weight
-    cfg.TRAINER.SEP.W_VISUAL = 6.0  # visual consistency weight
-    cfg.TRAINER.SEP.W_PROTO = 0.5  # prototype-classifier loss weight
-    cfg.TRAINER.SEP.PROTO_SCALE = 10.0  # cosine scale of the prototype classifier
-    cfg.TRAINER.SEP.TFM_HIDDEN_DIM = 256  # hidden width of the token-fusion MLP
-    cfg.TRAINER.SEP.TFM_SCALE_INIT = 0.75  # initial value of the fusion scales s1, s2
-    cfg.TRAINER.SEP.SELECTION_MODE = "batch"  # visual token scoring: batch (reference) or sample
-    cfg.TRAINER.SEP.ATTENTION_AXIS = "reference"  # TFM attention: reference or per_input
-    cfg.TRAINER.SEP.PREC = "fp16"  # fp16, fp32 or amp
-    cfg.TRAINER.SEP.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward
+    if not METHOD_NODES:
+        raise RuntimeError(
+            "No method config nodes are registered: import trainers (it registers every "
+            "trainer's config_node) before building a config"
+        )
+    for name, build_node in METHOD_NODES.items():
+        cfg.TRAINER[name] = build_node()
     return cfg
 
 

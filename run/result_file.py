@@ -4,19 +4,39 @@ import hashlib
 import json
 import os
 
+from yacs.config import CfgNode
+
 RESULT_FILE = "result.json"
+# Where a run reads and writes, not what it computes.
+PATH_KEYS = ("OUTPUT_DIR", "DATASET.ROOT", "RESUME")
+
+
+def _flat(node, prefix=""):
+    for key, value in node.items():
+        if isinstance(value, CfgNode):
+            yield from _flat(value, f"{prefix}{key}.")
+        elif f"{prefix}{key}" not in PATH_KEYS:
+            yield f"{prefix}{key}", value
+
+
+def run_settings(cfg):
+    """The config as {"SECTION.KEY": value} without its paths, as JSON gives it back."""
+    return json.loads(json.dumps(dict(_flat(cfg))))
 
 
 def config_digest(cfg):
-    """Short hash of the full config, to tell runs with different settings apart."""
-    return hashlib.sha1(cfg.dump().encode("utf-8")).hexdigest()[:12]
+    """Short hash of the settings, to tell runs apart (the same in any output or data folder)."""
+    text = json.dumps(run_settings(cfg), sort_keys=True)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def test_result_record(cfg, metrics, split, epoch, total=None, correct=None):
+def test_result_record(cfg, metrics, split, epoch, total=None, correct=None, unreadable=0):
+    """``unreadable``: images of the split left out because they cannot be read ("skip" policy)."""
     record = {key: float(value) for key, value in metrics.items()}
     record.update(
         total=total,
         correct=correct,
+        unreadable_left_out=unreadable,
         dataset=cfg.DATASET.NAME,
         split=split,
         subsample=cfg.DATASET.SUBSAMPLE_CLASSES,

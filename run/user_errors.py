@@ -15,6 +15,11 @@ class ConfigError(UserError, ValueError):
     """A config file, command-line option or config value that cannot be used."""
 
 
+class ModelOptionError(ConfigError):
+    """A model option (token counts, layers, modes) that the loaded CLIP cannot take; model pieces
+    raise it with the option's value, so only these errors reach the user as config mistakes."""
+
+
 class UnknownNameError(ConfigError):
     """A trainer or dataset name that is not registered."""
 

@@ -35,6 +35,29 @@ require_data_root() {
     fi
 }
 
+# Each entry point checks its arguments first, so that a mistake stops the script with one line
+# before anything runs.
+check_seed() {
+    if ! [[ "$1" =~ ^[0-9]+$ ]]; then
+        echo "SEED must be a whole number >= 0 (e.g. 1), got \"$1\"." >&2
+        exit 2
+    fi
+}
+
+check_shots() {
+    if ! [[ "$SHOTS" =~ ^[0-9]+$ ]] || [ "$SHOTS" -lt 1 ]; then
+        echo "SHOTS must be a whole number >= 1 (training images per class), got \"$SHOTS\"." >&2
+        exit 2
+    fi
+}
+
+check_inputs() {  # dataset (or "") seed
+    require_data_root
+    check_seed "$2"
+    check_shots
+    if [ -n "$1" ]; then dataset_config "$1" >/dev/null; fi
+}
+
 dataset_config() {
     local file="$REPO_ROOT/configs/datasets/$1.yaml"
     if [ ! -f "$file" ]; then
@@ -55,13 +78,22 @@ config_for() {
 }
 
 # Runs with extra options get their own folder, so the test script finds the matching model.
+# The KEY VALUE pairs are hashed sorted by key (a key given twice keeps its order: the last one
+# wins), so the same options in another order name the same folder.
 run_tag() {
     local cfg="$1"; shift
     if [ "$#" -eq 0 ]; then
         echo "$cfg"
-    else
-        echo "${cfg}_opts-$(printf '%s\n' "$@" | sha1sum | cut -c1-8)"
+        return
     fi
+    local pairs=() i
+    for ((i = 1; i <= $#; i += 2)); do
+        local next=$((i + 1))
+        pairs+=("${!i}"$'\t'"${!next:-}")
+    done
+    local hash
+    hash=$(printf '%s\n' "${pairs[@]}" | LC_ALL=C sort -s -t$'\t' -k1,1 | tr '\t' '\n' | sha1sum)
+    echo "${cfg}_opts-${hash:0:8}"
 }
 
 is_finished() {
@@ -105,7 +137,7 @@ base2new_dir() {  # split dataset seed tag
 base2new_train() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
-    require_data_root
+    check_inputs "$dataset" "$seed"
     local cfg; cfg=$(config_for "$dataset")
     local outdir; outdir=$(base2new_dir train_base "$dataset" "$seed" "$(run_tag "$cfg" "$@")")
     announce "$outdir" || return 0
@@ -117,7 +149,7 @@ base2new_train() {
 base2new_test() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
-    require_data_root
+    check_inputs "$dataset" "$seed"
     local cfg; cfg=$(config_for "$dataset")
     local tag; tag=$(run_tag "$cfg" "$@")
     local model_dir; model_dir=$(base2new_dir train_base "$dataset" "$seed" "$tag")
@@ -139,7 +171,7 @@ base2new_test() {
 xd_train() {
     [ "$#" -ge 1 ] || usage_exit "SEED"
     local seed="$1"; shift
-    require_data_root
+    check_inputs "" "$seed"
     local cfg="${XD_CFG:-$CFG}"
     local outdir
     outdir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
@@ -154,7 +186,7 @@ xd_test() {
     local protocol="$1"; shift
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
-    require_data_root
+    check_inputs "$dataset" "$seed"
     local cfg="${XD_CFG:-$CFG}"
     local tag; tag=$(run_tag "$cfg" "$@")
     local model_dir
@@ -173,7 +205,7 @@ xd_test() {
 few_shot_train() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
-    require_data_root
+    check_inputs "$dataset" "$seed"
     local cfg; cfg=$(config_for "$dataset")
     local outdir
     outdir="$(absolute "$OUTPUT")/few_shot/${dataset}/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"

@@ -10,6 +10,7 @@ if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import dassl_setup  # noqa: E402,F401  (must precede every `import dassl`)
+import trainers  # noqa: E402,F401  (registers the trainers and their config nodes)
 from tools.make_tiny_clip import build_tiny_clip, write_tiny_clip  # noqa: E402
 
 

@@ -1,5 +1,33 @@
-"""Trainers; importing this package registers them in Dassl's TRAINER_REGISTRY."""
+"""Trainers; importing this package registers them in Dassl's TRAINER_REGISTRY and their config
+nodes in ``run.config``.
+
+``TRAINERS`` lists every method once; the benchmark's, the tests' and the results tools' method
+tables derive from it and from each trainer's declarations.
+"""
 
 import dassl_setup  # noqa: F401  (before any dassl import)
 
-from . import cocoop, coop, kgcoop, sep, zsclip  # noqa: F401,E402
+# isort: split
+from run.config import register_method_node
+
+from .cocoop import CoCoOp
+from .coop import CoOp
+from .ivlp import IVLP
+from .kgcoop import KgCoOp
+from .maple import MaPLe
+from .promptsrc import PromptSRC
+from .sep import SEP
+from .zsclip import ZeroshotCLIP
+
+TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP, IVLP, MaPLe, PromptSRC)
+
+for _trainer in TRAINERS:
+    register_method_node(_trainer.METHOD_CFG, _trainer.config_node)
+
+
+def method_table():
+    """Trainer name -> (its config node, its published config file under configs/trainers/)."""
+    return {
+        trainer.__name__: (trainer.METHOD_CFG, f"{trainer.__name__}/{trainer.PUBLISHED_CONFIG}")
+        for trainer in TRAINERS
+    }

@@ -83,6 +83,14 @@ class CoCoOpModel(ContextPromptCLIP):
 @TRAINER_REGISTRY.register()
 class CoCoOp(PromptTrainer):
     METHOD_CFG = "COCOOP"
+    PUBLISHED_CONFIG = "vit_b16_c4_ep10_batch1_ctxv1.yaml"
+
+    @classmethod
+    def config_node(cls):
+        node = super().config_node()
+        node.N_CTX = 16  # number of context tokens
+        node.CTX_INIT = ""  # init phrase; "" = random
+        return node
 
     def build_custom_clip(self, classnames, clip_model):
         method_cfg = self.method_cfg

@@ -3,13 +3,13 @@
 import torch.nn.functional as F
 from dassl.engine import TRAINER_REGISTRY
 
-from prompting.context_prompt_model import ContextPromptCLIP, context_prompt_learner
+from prompting.context_prompt_model import ContextPromptCLIP
 from prompting.prompted_clip import consistency_loss
 from prompting.templates import check_template_table, hand_crafted_prompts
 from prompting.text_encoder import encode_prompts_normalized
 from run.user_errors import ConfigError
 
-from .prompt_trainer import PromptTrainer
+from .prompt_trainer import PromptTrainer, context_prompt_learner, context_prompt_node
 
 
 class KgCoOpModel(ContextPromptCLIP):
@@ -35,12 +35,20 @@ class KgCoOpModel(ContextPromptCLIP):
         text_features = self.compute_text_features()  # [n_cls, E]
         logits = self.logits(self.image_features(image), text_features)
         guidance = consistency_loss(text_features, self.template_text_features)
-        return logits, F.cross_entropy(logits, label) + self.weight * guidance
+        return logits, {"ce": F.cross_entropy(logits, label), "kg": self.weight * guidance}
 
 
 @TRAINER_REGISTRY.register()
 class KgCoOp(PromptTrainer):
     METHOD_CFG = "KGCOOP"
+    PUBLISHED_CONFIG = "vit_b16_ep100_ctxv1.yaml"
+
+    @classmethod
+    def config_node(cls):
+        node = context_prompt_node(super().config_node(), n_ctx=4, ctx_init="a photo of a")
+        node.W = 8.0  # weight of the knowledge-guided consistency loss
+        node.TEMPLATES = "kgcoop"  # hand-crafted template table: coop, kgcoop, sep_reference
+        return node
 
     def check_cfg(self, cfg):
         super().check_cfg(cfg)

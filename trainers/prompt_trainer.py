@@ -1,6 +1,7 @@
 """The Dassl trainer that every CLIP prompt-learning method here subclasses."""
 
 import math
+import os
 
 import torch
 from dassl.data import DataManager
@@ -9,10 +10,20 @@ from dassl.metrics import compute_accuracy
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.utils import load_pretrained_weights
 from tqdm import tqdm
+from yacs.config import CfgNode as CN
 
-from datasets.robust_reading import RobustDatasetWrapper, check_corrupt_image_policy
-from prompting.clip_loading import load_clip_to_cpu
+from dassl_setup import using_builtin_subset
+from datasets.robust_reading import (
+    RobustDatasetWrapper,
+    check_corrupt_image_policy,
+    readable_part,
+)
+from prompting.clip_loading import check_vit, load_clip_to_cpu
+from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
+from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
+from prompting.prompted_clip import total_loss
 from run.checkpoints import checkpoint_path, load_learned_state
+from run.disk_errors import clear_write_errors
 from run.precision import (
     autocast,
     backward_and_step,
@@ -21,10 +32,107 @@ from run.precision import (
     resolve_precision,
 )
 from run.result_file import test_result_record, write_result_file
-from run.resume_checkpoints import save_resume_checkpoint, unfinished_model_dirs
+from run.resume_checkpoints import (
+    point_at_common_readable_checkpoint,
+    save_resume_checkpoint,
+    unfinished_model_dirs,
+)
 from run.user_errors import ConfigError, UserError
 
 ADAM_FAMILY = ("adam", "amsgrad", "adamw", "radam")
+
+
+def context_prompt_node(node, n_ctx, ctx_init=""):
+    """``node`` with the keys of CoOp's prompt learner (CoOp, KgCoOp)."""
+    node.N_CTX = n_ctx  # number of learnable context tokens
+    node.CTX_INIT = ctx_init  # init phrase, e.g. "a photo of a"; "" = random N(0, 0.02)
+    node.CSC = False  # class-specific context (one set per class)
+    node.CLASS_TOKEN_POSITION = "end"  # end, middle or front
+    node.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward to save memory
+    return node
+
+
+def context_prompt_learner(method_cfg, classnames, clip_model):
+    """CoOp's prompt learner with the options of a ``context_prompt_node``."""
+    return ContextPromptLearner(
+        classnames,
+        clip_model,
+        n_ctx=method_cfg.N_CTX,
+        ctx_init=method_cfg.CTX_INIT,
+        class_specific=method_cfg.CSC,
+        class_token_position=method_cfg.CLASS_TOKEN_POSITION,
+    )
+
+
+def deep_prompt_node(node):
+    """``node`` with the keys of IVLP's deep prompts (IVLP, PromptSRC); defaults: the
+    PromptSRC authors' base-to-new IVLP."""
+    node.N_CTX_TEXT = 4  # text prompt tokens per block
+    node.N_CTX_VISION = 4  # visual prompt tokens per block
+    node.CTX_INIT = "a photo of a"  # its first N_CTX_TEXT tokens start the text context
+    node.PROMPT_DEPTH_TEXT = 9  # text blocks receiving prompt sets (1 = the input only)
+    node.PROMPT_DEPTH_VISION = 9  # image blocks receiving prompt sets (0 = no visual prompts)
+    node.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward to save memory
+    return node
+
+
+def check_ctx_init(ctx_init, n_ctx, node_name, n_ctx_key):
+    """IVLP-style context: the first ``n_ctx`` tokens of ``ctx_init`` (when given) start it."""
+    if n_ctx < 1:
+        raise ConfigError(f"{node_name}.{n_ctx_key} must be >= 1, got {n_ctx}")
+    phrase = ctx_init.replace("_", " ")
+    if phrase and phrase_token_count(phrase) < n_ctx:
+        raise ConfigError(
+            f'{node_name}.CTX_INIT "{ctx_init}" has {phrase_token_count(phrase)} tokens, fewer '
+            f"than {node_name}.{n_ctx_key} = {n_ctx} context tokens it should initialise: use a "
+            'longer phrase, fewer tokens or CTX_INIT "" (random context)'
+        )
+
+
+def check_deep_prompt_cfg(node, node_name):
+    check_ctx_init(node.CTX_INIT, node.N_CTX_TEXT, node_name, "N_CTX_TEXT")
+    if node.PROMPT_DEPTH_TEXT < 1:
+        raise ConfigError(
+            f"{node_name}.PROMPT_DEPTH_TEXT must be >= 1 (the input context), "
+            f"got {node.PROMPT_DEPTH_TEXT}"
+        )
+    if node.PROMPT_DEPTH_VISION < 0:
+        raise ConfigError(
+            f"{node_name}.PROMPT_DEPTH_VISION must be >= 0, got {node.PROMPT_DEPTH_VISION}"
+        )
+    if node.PROMPT_DEPTH_VISION > 0 and node.N_CTX_VISION < 1:
+        raise ConfigError(
+            f"{node_name}.N_CTX_VISION must be >= 1 with visual prompts "
+            f"(PROMPT_DEPTH_VISION {node.PROMPT_DEPTH_VISION})"
+        )
+
+
+def check_prompt_depths_fit(clip_model, text_depth, vision_depth, text_key, vision_key):
+    """A prompt depth above the loaded CLIP's block count is a config error naming its key."""
+    for depth, blocks, key, encoder in (
+        (text_depth, clip_model.transformer.resblocks, text_key, "text encoder"),
+        (vision_depth, clip_model.visual.transformer.resblocks, vision_key, "image encoder"),
+    ):
+        if depth > len(blocks):
+            raise ConfigError(
+                f"{key} {depth} exceeds the {len(blocks)} blocks of this CLIP's {encoder}: set "
+                f"it to at most {len(blocks)}"
+            )
+
+
+def independent_prompts(node, node_name, classnames, clip_model):
+    """IVLP's learned prompts from a ``deep_prompt_node`` (IVLP, PromptSRC)."""
+    check_prompt_depths_fit(
+        clip_model,
+        node.PROMPT_DEPTH_TEXT,
+        node.PROMPT_DEPTH_VISION,
+        f"{node_name}.PROMPT_DEPTH_TEXT",
+        f"{node_name}.PROMPT_DEPTH_VISION",
+    )
+    text = DeepTextPrompts(
+        classnames, clip_model, node.N_CTX_TEXT, node.PROMPT_DEPTH_TEXT, node.CTX_INIT
+    )
+    return IndependentPrompts(text, clip_model, node.N_CTX_VISION, node.PROMPT_DEPTH_VISION)
 
 
 class NonFiniteLoss(UserError, FloatingPointError):
@@ -32,6 +140,10 @@ class NonFiniteLoss(UserError, FloatingPointError):
 
 
 class InputSizeMismatch(ConfigError):
+    pass
+
+
+class NothingEvaluated(UserError, ValueError):
     pass
 
 
@@ -65,12 +177,38 @@ def check_input_size(cfg, clip_model):
 class PromptTrainer(TrainerX):
     """Loads CLIP once, freezes it, trains ``model.learnable`` and evaluates.
 
-    A method subclasses this, names its config node in ``METHOD_CFG`` and implements
-    ``build_custom_clip(classnames, clip_model)`` returning a ``PromptedCLIP``.
+    A method subclasses this (registered with ``@TRAINER_REGISTRY.register()``) and declares:
+
+    - ``METHOD_CFG``: the name of its config node, ``cfg.TRAINER.<METHOD_CFG>`` (required).
+    - ``config_node()``: that node's defaults, one commented line per key, extending
+      ``super().config_node()`` (which holds ``PREC``). ``trainers/__init__.py`` registers it
+      with ``run.config``, which adds it to the config of every run.
+    - ``build_custom_clip(classnames, clip_model)``: its ``PromptedCLIP`` model (required),
+      built from ``self.method_cfg``'s values; ``clip_model`` is loaded, frozen, on the device.
+    - ``LEARNER_NAME``: the folder its learnable module is checkpointed in; ``None`` when it
+      trains nothing (its model's ``learnable`` is then None too).
+    - ``NEEDS_VIT``: True when its prompt tokens join the ViT's token sequence; a ResNet
+      backbone is then refused before CLIP is loaded.
+    - ``check_cfg(cfg)``: validation of its config values (extend with ``super().check_cfg``).
+    - ``PUBLISHED_CONFIG``: its main config file in ``configs/trainers/<trainer name>/``
+      (benchmarks and tests build the method from it).
+    - ``PUBLISHED_NAME``: its name in published results tables, when not the trainer's name.
+
+    A new method is also listed in ``trainers/__init__.py``'s ``TRAINERS``.
     """
 
     METHOD_CFG = None
     LEARNER_NAME = "prompt_learner"  # the folder name CoOp-family checkpoints use
+    NEEDS_VIT = False
+    PUBLISHED_CONFIG = None
+    PUBLISHED_NAME = None
+
+    @classmethod
+    def config_node(cls):
+        """The defaults of ``cfg.TRAINER.<METHOD_CFG>``; a method adds its keys to this."""
+        node = CN()
+        node.PREC = "fp16"  # fp16 (CLIP in half), fp32 or amp
+        return node
 
     @property
     def method_cfg(self):
@@ -80,7 +218,7 @@ class PromptTrainer(TrainerX):
         check_precision(cfg.TRAINER[self.METHOD_CFG].PREC)
 
     def build_custom_clip(self, classnames, clip_model):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement build_custom_clip()")
 
     def build_data_loader(self):
         """Dassl's loaders, reading images as DATALOADER.CORRUPT_IMAGE_POLICY says."""
@@ -101,13 +239,33 @@ class PromptTrainer(TrainerX):
         if self.cfg.TRAIN.RESUME_CHECKPOINT:
             save_resume_checkpoint(self)
 
+    def save_model(self, *args, **kwargs):
+        with clear_write_errors(self.output_dir):
+            super().save_model(*args, **kwargs)
+
+    def before_train(self):
+        super().before_train()
+        # A run resumed after its last epoch trains none: its model is that of epoch start_epoch.
+        self.epoch = self.start_epoch - 1
+
+    def after_train(self):
+        if not using_builtin_subset():
+            print(
+                "Finished training"
+            )  # upstream prints only "Finish training"; forks wait for this
+        super().after_train()
+
     def resume_model_if_exist(self, directory):
-        unfinished = unfinished_model_dirs(directory, self.get_model_names())
+        names = self.get_model_names()
+        unfinished = unfinished_model_dirs(directory, names)
         if unfinished:
             print(
                 f"No complete checkpoint in {', '.join(unfinished)} (a run stopped before its "
                 "first checkpoint was written), train from scratch"
             )
+            return 0
+        model_dirs = [os.path.join(directory, name) for name in names]
+        if not point_at_common_readable_checkpoint(model_dirs):
             return 0
         return super().resume_model_if_exist(directory)
 
@@ -116,6 +274,8 @@ class PromptTrainer(TrainerX):
         classnames = self.dm.dataset.classnames
         print(f"Loading CLIP (backbone: {cfg.MODEL.BACKBONE.NAME})")
         clip_model = load_clip_to_cpu(cfg.MODEL.BACKBONE.NAME)
+        if self.NEEDS_VIT:
+            check_vit(cfg.TRAINER.NAME, clip_model=clip_model)
         check_input_size(cfg, clip_model)
         self.precision = resolve_precision(self.method_cfg.PREC, self.device)
         if self.precision != "fp16":
@@ -126,8 +286,14 @@ class PromptTrainer(TrainerX):
         print("Building custom CLIP")
         self.model = self.build_custom_clip(classnames, clip_model)
         self.model.to(self.device)
+        self.model.check_trained_parameters()
         self.scaler = grad_scaler(self.precision, self.device)
         learnable = self.model.learnable
+        if (learnable is None) != (self.LEARNER_NAME is None):
+            raise TypeError(
+                f"{type(self).__name__}.LEARNER_NAME is {self.LEARNER_NAME!r} but its model's "
+                f"learnable is {'None' if learnable is None else 'set'}: both or neither"
+            )
         if learnable is None:
             return
         if cfg.MODEL.INIT_WEIGHTS:
@@ -144,13 +310,17 @@ class PromptTrainer(TrainerX):
     def forward_backward(self, batch):
         image, label = self.parse_batch_train(batch)
         with self.autocast():
-            logits, loss = self.model.training_loss(image, label)
+            logits, terms = self.model.training_loss(image, label)
+        loss = total_loss(terms)
         check_finite_loss(loss, f"at epoch {self.epoch + 1}, batch {self.batch_idx + 1}")
         if self.scaler is None:
             self.model_backward_and_update(loss)  # Dassl's step (anomaly check, all models)
         else:
             backward_and_step(loss, self.optim, self.scaler)
-        loss_summary = {"loss": loss.item(), "acc": compute_accuracy(logits, label)[0].item()}
+        loss_summary = {"loss": loss.item()}
+        if len(terms) > 1:  # Dassl prints each entry every PRINT_FREQ and logs train/<name>
+            loss_summary.update({name: term.item() for name, term in terms.items()})
+        loss_summary["acc"] = compute_accuracy(logits, label)[0].item()
         if (self.batch_idx + 1) == self.num_batches:
             self.update_lr()
         return loss_summary
@@ -175,10 +345,21 @@ class PromptTrainer(TrainerX):
         self.evaluator.reset()
         split, data_loader = self.evaluation_split(split)
         print(f"Evaluate on the *{split}* set")
+        left_out = 0
         with self.autocast(), self.model.cached_text_features():
             for batch in tqdm(data_loader):
                 image, label = self.parse_batch_test(batch)
-                self.evaluator.process(self.model_inference(image), label)
+                output, label, replaced = readable_part(batch, self.model_inference(image), label)
+                left_out += replaced
+                self.evaluator.process(output, label)
+        if left_out:
+            print(f"Note: {left_out} unreadable {split} images are left out of the results")
+        if getattr(self.evaluator, "_total", None) == 0:
+            raise NothingEvaluated(
+                f"The {split} set of {self.cfg.DATASET.NAME} is empty "
+                f"(DATASET.SUBSAMPLE_CLASSES {self.cfg.DATASET.SUBSAMPLE_CLASSES}): nothing to "
+                "evaluate, so no result is written. Check the split file."
+            )
         results = self.evaluator.evaluate()
         for name, value in results.items():
             self.write_scalar(f"{split}/{name}", value, self.epoch)
@@ -190,6 +371,7 @@ class PromptTrainer(TrainerX):
                 self.epoch + 1,
                 total=getattr(self.evaluator, "_total", None),
                 correct=getattr(self.evaluator, "_correct", None),
+                unreadable=left_out,
             )
             write_result_file(self.output_dir, record)
         return list(results.values())[0]

@@ -1,4 +1,4 @@
-"""SEP: Self-Enhanced Prompt Tuning (Yao et al., arXiv 2405.15549), as specified in SEP.md.
+"""SEP: Self-Enhanced Prompt Tuning (Yao et al., arXiv 2405.15549); docs/methods/sep.md.
 
 Text and visual prompt tokens are rebuilt before chosen encoder layers from representative
 pre-trained tokens by Token Fusion Modules (``prompting/sep``); the prompted features are
@@ -13,7 +13,6 @@ from dassl.data.transforms import build_transform
 from dassl.engine import TRAINER_REGISTRY
 
 from datasets.robust_reading import RobustDatasetWrapper
-from prompting.clip_loading import is_vit
 from prompting.prompt_learner import ContextPromptLearner
 from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
 from prompting.sep import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
@@ -36,30 +35,48 @@ class SEPLearnable(nn.Module):
 
 
 class SEPModel(PromptedCLIP):
+    """SEP's model; ``sep_model`` builds it from the config node (options in config.py).
+
+    ``frozen_prompts``: one hand-crafted prompt per class, encoded once by frozen CLIP (g0).
+    ``loss_weights``: the weight of each of ``loss_terms``' terms (``ce`` 1).
+    ``token_fusion_kwargs``: ``TokenFusion``'s ``hidden_dim``, ``scale_init``,
+    ``attention_axis``. The other options are those of the prompt learner and encoders.
+    """
+
     class_bound_keys = ("prototype.weight",)
 
-    def __init__(self, clip_model, classnames, dataset_name, sep_cfg):
+    def __init__(
+        self,
+        clip_model,
+        classnames,
+        frozen_prompts,
+        *,
+        n_ctx_text,
+        n_ctx_vision,
+        ctx_init,
+        fusion_layers,
+        selection_mode,
+        token_fusion_kwargs,
+        proto_scale,
+        loss_weights,
+        checkpoint_text_blocks,
+    ):
         super().__init__(clip_model)
-        self.sep_cfg = sep_cfg
-        fusion_kwargs = dict(
-            hidden_dim=sep_cfg.TFM_HIDDEN_DIM,
-            scale_init=sep_cfg.TFM_SCALE_INIT,
-            attention_axis=sep_cfg.ATTENTION_AXIS,
-        )
-        fusion_layers = list(sep_cfg.FUSION_LAYERS)
+        self.proto_scale = proto_scale
+        self.loss_weights = dict(loss_weights)
         prompt_learner = ContextPromptLearner(
-            classnames, clip_model, n_ctx=sep_cfg.N_CTX_TEXT, ctx_init=sep_cfg.CTX_INIT
+            classnames, clip_model, n_ctx=n_ctx_text, ctx_init=ctx_init
         )
         self.text_encoder = SEPTextEncoder(
             clip_model,
             prompt_learner.n_ctx,
             fusion_layers,
-            fusion_kwargs,
-            gradient_checkpointing=sep_cfg.CHECKPOINT_TEXT_BLOCKS,
+            token_fusion_kwargs,
+            gradient_checkpointing=checkpoint_text_blocks,
             skip_padding=True,  # identical features; the blocks stop after the last [EOS]
         )
         self.prompted_image_encoder = SEPImageEncoder(
-            clip_model, sep_cfg.N_CTX_VISION, fusion_layers, sep_cfg.SELECTION_MODE, fusion_kwargs
+            clip_model, n_ctx_vision, fusion_layers, selection_mode, token_fusion_kwargs
         )
         print(
             f"Token fusion before text blocks {self.text_encoder.fusion_layers} and image "
@@ -73,7 +90,6 @@ class SEPModel(PromptedCLIP):
             self.prompted_image_encoder.visual_prompts,
             prototype,
         )
-        frozen_prompts = hand_crafted_prompts(dataset_name, classnames, sep_cfg.TEMPLATES)
         self.register_buffer(  # g0: frozen CLIP on the hand-crafted template, [n_cls, embed_dim]
             "text_features_fixed",
             encode_prompts_normalized(clip_model, frozen_prompts),
@@ -106,14 +122,10 @@ class SEPModel(PromptedCLIP):
 
     def prototype_logits(self, image_features):
         weights = normalize(self.learnable.prototype.weight)
-        return (
-            self.sep_cfg.PROTO_SCALE
-            * normalize(image_features)
-            @ weights.t().type(image_features.dtype)
-        )
+        return self.proto_scale * normalize(image_features) @ weights.t().type(image_features.dtype)
 
     def loss_terms(self, image, label):
-        """Logits and the four loss terms of SEP.md (unweighted), computed in fp32."""
+        """Logits and the four loss terms of docs/methods/sep.md (unweighted), computed in fp32."""
         frozen_image, image_features = self.image_features(image)
         text_features = self.text_features()
         logits = self.logits(image_features, text_features)
@@ -128,14 +140,7 @@ class SEPModel(PromptedCLIP):
 
     def training_loss(self, image, label):
         logits, terms = self.loss_terms(image, label)
-        cfg = self.sep_cfg
-        loss = (
-            terms["ce"]
-            + cfg.W_TEXT * terms["text_consistency"]
-            + cfg.W_VISUAL * terms["visual_consistency"]
-            + cfg.W_PROTO * terms["prototype"]
-        )
-        return logits, loss
+        return logits, {name: self.loss_weights[name] * term for name, term in terms.items()}
 
     @torch.no_grad()
     def set_prototypes(self, frozen_features, labels):
@@ -155,10 +160,57 @@ class SEPModel(PromptedCLIP):
         weight.copy_(prototypes.to(weight.dtype))
 
 
+def sep_model(clip_model, classnames, dataset_name, sep_cfg):
+    """``SEPModel`` with the options of a ``TRAINER.SEP`` config node."""
+    return SEPModel(
+        clip_model,
+        classnames,
+        hand_crafted_prompts(dataset_name, classnames, sep_cfg.TEMPLATES),
+        n_ctx_text=sep_cfg.N_CTX_TEXT,
+        n_ctx_vision=sep_cfg.N_CTX_VISION,
+        ctx_init=sep_cfg.CTX_INIT,
+        fusion_layers=list(sep_cfg.FUSION_LAYERS),
+        selection_mode=sep_cfg.SELECTION_MODE,
+        token_fusion_kwargs=dict(
+            hidden_dim=sep_cfg.TFM_HIDDEN_DIM,
+            scale_init=sep_cfg.TFM_SCALE_INIT,
+            attention_axis=sep_cfg.ATTENTION_AXIS,
+        ),
+        proto_scale=sep_cfg.PROTO_SCALE,
+        loss_weights=dict(
+            ce=1.0,
+            text_consistency=sep_cfg.W_TEXT,
+            visual_consistency=sep_cfg.W_VISUAL,
+            prototype=sep_cfg.W_PROTO,
+        ),
+        checkpoint_text_blocks=sep_cfg.CHECKPOINT_TEXT_BLOCKS,
+    )
+
+
 @TRAINER_REGISTRY.register()
 class SEP(PromptTrainer):
     METHOD_CFG = "SEP"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
+    PUBLISHED_CONFIG = "vit_b16_ep50_batch32.yaml"
+
+    @classmethod
+    def config_node(cls):
+        node = super().config_node()
+        node.N_CTX_TEXT = 6  # learnable text tokens
+        node.N_CTX_VISION = 4  # learnable visual tokens
+        node.CTX_INIT = ""  # text init phrase; "" = random (the reference)
+        node.FUSION_LAYERS = ()  # blocks preceded by token fusion; () = 1..depth-1
+        node.TEMPLATES = "sep_reference"  # frozen-text templates: the authors'; or coop
+        node.W_TEXT = 8.0  # textual consistency weight
+        node.W_VISUAL = 6.0  # visual consistency weight
+        node.W_PROTO = 0.5  # prototype-classifier loss weight
+        node.PROTO_SCALE = 10.0  # cosine scale of the prototype classifier
+        node.TFM_HIDDEN_DIM = 256  # hidden width of the token-fusion MLP
+        node.TFM_SCALE_INIT = 0.75  # initial value of the fusion scales s1, s2
+        node.SELECTION_MODE = "batch"  # visual token scoring: batch (reference) or sample
+        node.ATTENTION_AXIS = "reference"  # TFM attention: reference or per_input
+        node.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward
+        return node
 
     def check_cfg(self, cfg):
         super().check_cfg(cfg)
@@ -176,16 +228,7 @@ class SEP(PromptTrainer):
             )
 
     def build_custom_clip(self, classnames, clip_model):
-        if not is_vit(clip_model):
-            raise ConfigError(
-                "SEP needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14); "
-                f'"{self.cfg.MODEL.BACKBONE.NAME}" has a ResNet image encoder, into whose token '
-                "sequence visual prompts cannot be inserted."
-            )
-        try:
-            return SEPModel(clip_model, classnames, self.cfg.DATASET.NAME, self.method_cfg)
-        except ValueError as error:  # token counts or fusion layers that do not fit this CLIP
-            raise ConfigError(str(error)) from error
+        return sep_model(clip_model, classnames, self.cfg.DATASET.NAME, self.method_cfg)
 
     def before_train(self):
         # Before resuming, so that a resumed run restores the trained prototypes over these.

@@ -30,6 +30,8 @@ class ZeroshotCLIPModel(PromptedCLIP):
 @TRAINER_REGISTRY.register()
 class ZeroshotCLIP(PromptTrainer):
     METHOD_CFG = "ZSCLIP"
+    PUBLISHED_CONFIG = "vit_b16.yaml"
+    PUBLISHED_NAME = "CLIP"
     LEARNER_NAME = None  # nothing is trained, so --model-dir has nothing to load
 
     def build_custom_clip(self, classnames, clip_model):

@@ -4,6 +4,8 @@ import numbers
 
 import torch.nn as nn
 
+from run.user_errors import ModelOptionError
+
 from .token_fusion import TokenFusion
 
 FUSION_LAYERS_KEY = "TRAINER.SEP.FUSION_LAYERS"
@@ -27,14 +29,14 @@ def resolve_fusion_layers(requested, depth, encoder="encoder"):
         if isinstance(layer, bool) or not isinstance(layer, numbers.Integral)
     ]
     if not_integers:
-        raise ValueError(
+        raise ModelOptionError(
             f"{FUSION_LAYERS_KEY} {list(requested)}: {not_integers} are not block indices "
             f"(integers 0..{depth - 1} for the {encoder}'s {depth} blocks)"
         )
     layers = sorted({int(layer) for layer in requested})
     out_of_range = [layer for layer in layers if not 0 <= layer < depth]
     if out_of_range:
-        raise ValueError(
+        raise ModelOptionError(
             f"{FUSION_LAYERS_KEY} {list(requested)}: {out_of_range} out of range; the {encoder} "
             f"has depth {depth} (0-based blocks 0..{depth - 1})"
         )

@@ -1,7 +1,8 @@
-"""CLIP's text and image encoders run block by block with SEP's prompt tokens and token fusion.
+"""SEP's encoders: the shared text and image encoders plus token fusion in ``before_block``.
 
-Ownership: each encoder registers the CLIP modules it runs (as CoOp's TextEncoder does), so
-``.to()``, ``.half()`` and ``nn.DataParallel`` treat them like any submodule, and freezes them.
+Ownership: each encoder registers the CLIP modules it runs (``TextEncoder``,
+``PromptedImageEncoder``), so ``.to()``, ``.half()`` and ``nn.DataParallel`` treat them like any
+submodule, and freezes them.
 Every learned tensor lives in one child module, which is what a trainer optimises and
 checkpoints; its ``state_dict()`` holds only learned tensors:
 
@@ -13,9 +14,12 @@ The encoders' own ``state_dict()`` includes CLIP's weights: do not checkpoint th
 
 import torch
 import torch.nn as nn
-from clip.model import ModifiedResNet
 
-from ..text_encoder import TextEncoder, run_block
+from run.user_errors import ModelOptionError
+
+from ..deep_prompts import replace_tokens
+from ..image_encoder import PromptedImageEncoder
+from ..text_encoder import TextEncoder
 from .fusion_layers import LayerwiseTokenFusion, resolve_fusion_layers
 from .token_selection import (
     SELECTION_MODES,
@@ -56,16 +60,9 @@ class SEPTextEncoder(TextEncoder):
             skip_padding=skip_padding,
             min_length=1 + 2 * n_ctx,
         )
-        for frozen in (
-            self.transformer,
-            self.positional_embedding,
-            self.ln_final,
-            self.text_projection,
-        ):
-            frozen.requires_grad_(False)
         context_length = self.positional_embedding.shape[0]
         if not 1 <= n_ctx <= (context_length - 1) // 2:
-            raise ValueError(
+            raise ModelOptionError(
                 f"{n_ctx} text context tokens do not fit CLIP's context length {context_length} "
                 "together with as many representative tokens after them"
             )
@@ -86,16 +83,14 @@ class SEPTextEncoder(TextEncoder):
         return super().forward(prompt_embeddings, tokenized_prompts)
 
     def before_block(self, index, x):
+        """``x`` ``[L, n_cls, Dt]`` with its context positions rebuilt by the block's TFM."""
         fusion = self.fusion_modules.for_block(index)
-        return x if fusion is None else self._fuse(x, fusion)
-
-    def _fuse(self, x, fusion):
-        """``x`` ``[L, n_cls, Dt]`` with its context positions rebuilt by ``fusion``."""
+        if fusion is None:
+            return x
         n_ctx = self.n_ctx
         tokens = x.permute(1, 0, 2)  # [n_cls, L, Dt]
         fused = fusion(tokens[:, 1 : 1 + n_ctx], text_representative_tokens(tokens, n_ctx))
-        fused = fused.permute(1, 0, 2).type(x.dtype)  # [n_ctx, n_cls, Dt]
-        return torch.cat([x[:1], fused, x[1 + n_ctx :]])
+        return replace_tokens(x, fused, start=1)  # [n_ctx, n_cls, Dt] after [SOS]
 
     def _check_inputs(self, prompt_embeddings, tokenized_prompts):
         width = self.positional_embedding.shape[1]
@@ -128,14 +123,15 @@ class VisualPrompts(nn.Module):
         self.fusion_modules = LayerwiseTokenFusion(fusion_layers, width, token_fusion_kwargs)
 
 
-class SEPImageEncoder(nn.Module):
+class SEPImageEncoder(PromptedImageEncoder):
     """CLIP's ViT with ``n_prompts`` appended prompt tokens, fused before each fusion layer.
 
     The prompt tokens are appended after [CLS] + patches once positional embeddings are added,
-    before ``ln_pre``. Before block ``l`` in ``fusion_layers`` the last ``m`` tokens become
-    ``TFM_l(P = x[-m:], R)``, with ``R`` the ``m`` pre-trained tokens of largest mean squared
-    activation (``selection_mode`` "batch" or "sample", see ``visual_representative_tokens``).
-    Output: the projected [CLS] token. Other arguments as for ``SEPTextEncoder``.
+    before ``ln_pre`` (``PromptedImageEncoder``). Before block ``l`` in ``fusion_layers`` the
+    last ``m`` tokens become ``TFM_l(P = x[-m:], R)``, with ``R`` the ``m`` pre-trained tokens
+    of largest mean squared activation (``selection_mode`` "batch" or "sample", see
+    ``visual_representative_tokens``). Output: the projected [CLS] token. Other arguments as
+    for ``SEPTextEncoder``.
     """
 
     def __init__(
@@ -147,38 +143,21 @@ class SEPImageEncoder(nn.Module):
         token_fusion_kwargs=None,
         gradient_checkpointing=False,
     ):
-        super().__init__()
-        visual = clip_model.visual
-        if not hasattr(visual, "transformer"):
-            kind = "ResNet" if isinstance(visual, ModifiedResNet) else "non-ViT"
-            raise ValueError(
-                "SEP needs a ViT CLIP backbone (ViT-B/32, ViT-B/16, ViT-L/14, ...): its visual "
-                f"prompt tokens join the transformer's token sequence; got {kind} image encoder "
-                f"{type(visual).__name__}. Choose a ViT MODEL.BACKBONE.NAME."
-            )
+        super().__init__(clip_model, "SEP", gradient_checkpointing=gradient_checkpointing)
         if selection_mode not in SELECTION_MODES:
-            raise ValueError(
+            raise ModelOptionError(
                 f'Visual selection mode "{selection_mode}" is not one of {SELECTION_MODES}'
             )
-        n_pretrained = visual.positional_embedding.shape[0]  # [CLS] + patches
+        n_pretrained = self.n_pretrained_tokens
         if not 1 <= n_prompts <= n_pretrained:
-            raise ValueError(
+            raise ModelOptionError(
                 f"{n_prompts} visual prompt tokens: need 1..{n_pretrained} (as many representative "
                 "tokens are picked among [CLS] and the patches)"
             )
-        self.visual = visual
-        visual.requires_grad_(False)
         self.n_prompts = n_prompts
         self.selection_mode = selection_mode
-        self.gradient_checkpointing = gradient_checkpointing
-        width = visual.conv1.out_channels
-        depth = len(visual.transformer.resblocks)
-        layers = resolve_fusion_layers(fusion_layers, depth, encoder="image encoder")
-        self.visual_prompts = VisualPrompts(n_prompts, width, layers, token_fusion_kwargs)
-
-    @property
-    def dtype(self):
-        return self.visual.conv1.weight.dtype
+        layers = resolve_fusion_layers(fusion_layers, self.depth, encoder="image encoder")
+        self.visual_prompts = VisualPrompts(n_prompts, self.width, layers, token_fusion_kwargs)
 
     @property
     def fusion_layers(self):
@@ -186,39 +165,15 @@ class SEPImageEncoder(nn.Module):
 
     def forward(self, images):
         """``[B, 3, H, W]`` images -> ``[B, embed_dim]`` features."""
-        visual = self.visual
-        x = visual.conv1(images.type(self.dtype))  # [B, Dv, grid, grid]
-        x = x.flatten(2).permute(0, 2, 1)  # [B, HW, Dv]
-        self._check_grid(images, x)
-        batch_size = x.shape[0]
-        class_token = visual.class_embedding.type(x.dtype).expand(batch_size, 1, -1)
-        x = torch.cat([class_token, x], dim=1) + visual.positional_embedding.type(x.dtype)
-        prompts = self.visual_prompts.tokens.type(x.dtype).expand(batch_size, -1, -1)  # [B, m, Dv]
-        x = visual.ln_pre(torch.cat([x, prompts], dim=1))  # [B, 1 + HW + m, Dv]
-        x = x.permute(1, 0, 2)  # [1 + HW + m, B, Dv]: CLIP's sequence-first layout
-        for index, block in enumerate(visual.transformer.resblocks):
-            fusion = self.visual_prompts.fusion_modules.for_block(index)
-            if fusion is not None:
-                x = self._fuse(x, fusion)
-            x = run_block(block, x, self.gradient_checkpointing)
-        x = visual.ln_post(x[0])  # [B, Dv]: the [CLS] token
-        if visual.proj is not None:
-            x = x @ visual.proj
-        return x
+        return super().forward(images, prompts=self.visual_prompts.tokens)
 
-    def _fuse(self, x, fusion):
-        """``x`` ``[1 + HW + m, B, Dv]`` with its prompt tokens rebuilt by ``fusion``."""
+    def before_block(self, index, x):
+        """``x`` ``[1 + HW + m, B, Dv]`` with its prompt tokens rebuilt by the block's TFM."""
+        fusion = self.visual_prompts.fusion_modules.for_block(index)
+        if fusion is None:
+            return x
         n_prompts = self.n_prompts
         tokens = x.permute(1, 0, 2)  # [B, 1 + HW + m, Dv]
         representative = visual_representative_tokens(tokens, n_prompts, self.selection_mode)
         fused = fusion(tokens[:, -n_prompts:], representative)  # [B, m, Dv]
-        return torch.cat([x[:-n_prompts], fused.permute(1, 0, 2).type(x.dtype)])
-
-    def _check_grid(self, images, patches):
-        expected = self.visual.positional_embedding.shape[0] - 1
-        if patches.shape[1] != expected:
-            resolution = self.visual.input_resolution
-            raise ValueError(
-                f"Images of size {tuple(images.shape[-2:])} give {patches.shape[1]} patches; this "
-                f"CLIP backbone expects {resolution}x{resolution} images ({expected} patches)"
-            )
+        return replace_tokens(x, fused, start=x.shape[0] - n_prompts)

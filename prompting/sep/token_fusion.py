@@ -6,6 +6,8 @@ import torch
 import torch.nn as nn
 from clip.model import LayerNorm, QuickGELU
 
+from run.user_errors import ModelOptionError
+
 # "reference": attention across the S inputs, separately per prompt slot (the authors' code,
 # which produced the published numbers); "per_input": each input's prompt tokens attend to its
 # own representative tokens (the paper's wording).
@@ -32,7 +34,9 @@ class TokenFusion(nn.Module):
     def __init__(self, width, hidden_dim=256, scale_init=0.75, attention_axis="reference"):
         super().__init__()
         if attention_axis not in ATTENTION_AXES:
-            raise ValueError(f'attention_axis "{attention_axis}" is not one of {ATTENTION_AXES}')
+            raise ModelOptionError(
+                f'attention_axis "{attention_axis}" is not one of {ATTENTION_AXES}'
+            )
         heads = max(1, width // 64)  # CLIP's own head width
         if width % heads:
             raise ValueError(f"TokenFusion width {width} is not divisible by its {heads} heads")

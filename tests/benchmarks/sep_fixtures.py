@@ -2,8 +2,9 @@
 
 import torch
 
+from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
-from trainers.sep import SEPModel
+from trainers.sep import sep_model
 
 # Names of different token lengths: the longest decides how far the text blocks run.
 CLASSNAMES = ["tench", "great white shark", "American Staffordshire Terrier", "red circle"]
@@ -15,7 +16,7 @@ def build_sep(clip_model, **overrides):
     for key, value in overrides.items():
         cfg[key] = value
     torch.manual_seed(0)
-    model = SEPModel(clip_model, CLASSNAMES, "ImageNet", cfg)
+    model = sep_model(clip_model, CLASSNAMES, "ImageNet", cfg)
     with torch.no_grad():  # learned state away from its initialisation
         model.learnable.prototype.weight.normal_()
         for name, param in model.learnable.named_parameters():
@@ -30,7 +31,8 @@ def make_images():
 
 def loss_and_grads(model, images):
     model.learnable.zero_grad()
-    logits, loss = model.training_loss(images, LABELS)
+    logits, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     loss.backward()
     grads = {name: p.grad.clone() for name, p in model.learnable.named_parameters()}
     return logits.detach(), loss.detach(), grads

@@ -18,6 +18,7 @@ from benchmarks.straightforward import (
     explicit_scaled_dot_product_attention,
     recompute_frozen_text_with_second_clip,
 )
+from prompting.prompted_clip import total_loss
 from tests.benchmarks.sep_fixtures import (
     CLASSNAMES,
     LABELS,
@@ -57,9 +58,11 @@ def test_explicit_attention_matches_the_fused_kernel(causal):
 
 def test_explicit_attention_gives_sep_the_same_loss(tiny_clip, images):
     model = build_sep(tiny_clip)
-    _, fused_loss = model.training_loss(images, LABELS)
+    _, terms = model.training_loss(images, LABELS)
+    fused_loss = total_loss(terms)
     with explicit_attention():
-        _, explicit_loss = model.training_loss(images, LABELS)
+        _, terms = model.training_loss(images, LABELS)
+        explicit_loss = total_loss(terms)
     torch.testing.assert_close(explicit_loss, fused_loss, rtol=1e-5, atol=1e-5)
 
 

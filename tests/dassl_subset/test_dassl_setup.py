@@ -127,3 +127,60 @@ def test_importing_dassl_setup_patches_upstream_scheduler_and_checkpoint_loading
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "OK"
+
+
+# What `pip install -e` with a current setuptools leaves in site-packages: a .pth file that
+# installs an import hook at the end of sys.meta_path (after the sys.path finder).
+EDITABLE_FINDER = """
+    import importlib.util
+    import sys
+
+    SOURCE = {source!r}
+
+    class EditableDasslFinder:
+        @classmethod
+        def find_spec(cls, fullname, path=None, target=None):
+            if fullname != "dassl":
+                return None
+            return importlib.util.spec_from_file_location(
+                fullname, SOURCE + "/__init__.py", submodule_search_locations=[SOURCE]
+            )
+
+    def install():
+        sys.meta_path.append(EditableDasslFinder)
+"""
+
+
+def test_dassl_installed_editable_through_an_import_hook_wins_over_the_subset(tmp_path):
+    _write_fake_upstream(tmp_path / "upstream")
+    (tmp_path / "upstream" / "dassl" / "__init__.py").write_text('__version__ = "0.6.3"\n')
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    source = str(tmp_path / "upstream" / "dassl")
+    (site_dir / "__editable___dassl_finder.py").write_text(
+        textwrap.dedent(EDITABLE_FINDER.format(source=source))
+    )
+    (site_dir / "__editable__.dassl-0.6.3.pth").write_text(
+        "import __editable___dassl_finder; __editable___dassl_finder.install()\n"
+    )
+    code = f"""
+        import site
+        site.addsitedir({str(site_dir)!r})
+        import dassl_setup, dassl
+        assert not dassl_setup.using_builtin_subset()
+        print(dassl_setup.dassl_description())
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code) + textwrap.dedent(BUILD_SCHEDULER)],
+        cwd=REPO_ROOT,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Dassl.pytorch 0.6.3 at {source}"
+
+
+def test_the_subset_describes_itself_as_the_builtin_subset():
+    assert dassl_setup.dassl_description().startswith("built-in subset")

@@ -1,6 +1,9 @@
+import pytest
 import torch
 
 from prompting.text_encoder import TextEncoder, encode_prompts_normalized, tokenize
+from tests.prompting.hooks import hooks_removed_after
+from tools.make_tiny_clip import build_tiny_clip
 
 PROMPTS = ["a photo of a dog.", "a sea horse.", "x"]
 
@@ -39,3 +42,33 @@ def test_checkpointed_blocks_give_the_same_features_and_gradients(tiny_clip):
     (plain, plain_grad), (checkpointed, checkpointed_grad) = results
     assert torch.allclose(plain, checkpointed, atol=1e-6)
     assert torch.allclose(plain_grad, checkpointed_grad, atol=1e-6)
+
+
+def replace_context_hook(deep_prompt):
+    def hook(block, args):
+        x = args[0].clone()  # [L, n_prompts, D]
+        x[1 : 1 + deep_prompt.shape[0]] = deep_prompt.unsqueeze(1)
+        return (x,)
+
+    return hook
+
+
+def test_deep_prompts_replace_the_context_before_later_blocks_as_clip_with_hooks():
+    clip_model = build_tiny_clip(transformer_layers=4)
+    tokens = tokenize(PROMPTS)
+    n_ctx, width = 2, clip_model.ln_final.weight.shape[0]
+    generator = torch.Generator().manual_seed(0)
+    deep_prompts = [torch.randn(n_ctx, width, generator=generator) for _ in range(2)]
+    blocks = clip_model.transformer.resblocks
+    handles = [
+        blocks[k + 1].register_forward_pre_hook(replace_context_hook(deep))
+        for k, deep in enumerate(deep_prompts)
+    ]
+    with torch.no_grad():
+        with hooks_removed_after(handles):
+            expected = clip_model.encode_text(tokens)
+        encoder = TextEncoder(clip_model)  # skipping padding: [EOS] of "x" is at position 2
+        features = encoder(clip_model.token_embedding(tokens), tokens, deep_prompts)
+    torch.testing.assert_close(features, expected, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="at most 3"):
+        encoder(clip_model.token_embedding(tokens), tokens, deep_prompts * 2)

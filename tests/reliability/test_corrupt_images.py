@@ -128,7 +128,7 @@ def test_fail_policy_in_a_loader_worker_still_gives_the_short_message(toy_copy, 
     assert "Original Traceback" not in result.stderr and "worker process" not in result.stderr
 
 
-def test_skip_policy_through_train_py_evaluates_every_item_and_logs_the_skip(
+def test_skip_policy_through_train_py_leaves_the_unreadable_image_out_and_says_so(
     toy_copy, tmp_path, run_train
 ):
     path = corrupt_first_test_image(toy_copy)
@@ -145,6 +145,9 @@ def test_skip_policy_through_train_py_evaluates_every_item_and_logs_the_skip(
     )
     assert result.status == 0, result.err
     with open(output_dir / "result.json") as f:
-        assert json.load(f)["total"] == 12  # the base half of the 24 test images
+        record = json.load(f)
+    # the base half of the 24 test images, less the unreadable one (not its replacement twice)
+    assert record["total"] == 11 and record["unreadable_left_out"] == 1
     log = (output_dir / "log.txt").read_text()
     assert f'Warning: skipped unreadable image "{path}"' in log
+    assert "Note: 1 unreadable test images are left out of the results" in log

@@ -2,7 +2,6 @@
 from its last epoch and ends exactly where an uninterrupted run ends."""
 
 import glob
-import json
 import os
 import re
 import signal
@@ -11,9 +10,13 @@ import sys
 import time
 
 import pytest
-import torch
 
-from tests.reliability.train_args import REPO_ROOT, toy_argv
+from tests.reliability.train_args import (
+    REPO_ROOT,
+    assert_same_final_state,
+    final_state,
+    toy_argv,
+)
 
 EPOCHS = 10
 # every training image, 2 per batch: 9 batches per epoch, long enough to be killed mid-run
@@ -47,18 +50,6 @@ def kill_after_first_checkpoint(toy, output_dir):
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
 
 
-def final_state(output_dir):
-    with open(os.path.join(output_dir, "result.json")) as f:
-        record = json.load(f)
-    del record["config_digest"]  # it hashes OUTPUT_DIR too
-    checkpoint = torch.load(
-        os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{EPOCHS}"),
-        map_location="cpu",
-        weights_only=True,
-    )
-    return record, checkpoint["state_dict"]
-
-
 @pytest.mark.slow
 def test_killed_run_resumed_with_the_same_command_matches_an_uninterrupted_run(toy, tmp_path):
     uninterrupted, interrupted = tmp_path / "uninterrupted", tmp_path / "interrupted"
@@ -74,12 +65,8 @@ def test_killed_run_resumed_with_the_same_command_matches_an_uninterrupted_run(t
     assert log.count("started again in this folder") == 1
     assert "Finish training" in log.split("started again in this folder")[1]
 
-    record, weights = final_state(interrupted)
-    expected_record, expected_weights = final_state(uninterrupted)
-    assert record == expected_record
-    assert weights.keys() == expected_weights.keys()
-    for key in weights:
-        assert torch.equal(weights[key], expected_weights[key]), key
+    assert_same_final_state(interrupted, uninterrupted, EPOCHS)
+    record, _ = final_state(interrupted, EPOCHS)
     accuracy_lines = re.findall(r"^\* accuracy: .*$", log, re.M)
     assert accuracy_lines == [f"* accuracy: {record['accuracy']:.1f}%"]  # where parsers look
 

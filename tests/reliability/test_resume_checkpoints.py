@@ -39,15 +39,16 @@ def files_after_each_epoch(trainer, before_epoch=None):
     return listings
 
 
-def test_only_the_latest_epoch_checkpoint_is_kept_and_none_after_the_last_epoch(toy, tmp_path):
-    listings = files_after_each_epoch(build(toy, tmp_path / "run", epochs=3))
+def test_the_latest_two_epoch_checkpoints_are_kept_and_none_after_the_last_epoch(toy, tmp_path):
+    listings = files_after_each_epoch(build(toy, tmp_path / "run", epochs=4))
     assert listings == [
         ["checkpoint", "model.pth.tar-1", RESUME_ONLY_LIST],
-        ["checkpoint", "model.pth.tar-2", RESUME_ONLY_LIST],
-        ["checkpoint", "model.pth.tar-3"],
+        ["checkpoint", "model.pth.tar-1", "model.pth.tar-2", RESUME_ONLY_LIST],
+        ["checkpoint", "model.pth.tar-2", "model.pth.tar-3", RESUME_ONLY_LIST],
+        ["checkpoint", "model.pth.tar-4"],
     ]
     pointer = (tmp_path / "run" / "prompt_learner" / "checkpoint").read_text()
-    assert pointer == "model.pth.tar-3\n"
+    assert pointer == "model.pth.tar-4\n"
 
 
 def test_checkpoints_that_checkpoint_freq_asks_for_are_kept(toy, tmp_path):

@@ -1,8 +1,11 @@
 """train.py command lines on the toy Caltech101 and the tiny CLIP (CPU, fp32, no workers)."""
 
 import io
+import json
 import os
 import sys
+
+import torch
 
 import train
 
@@ -13,6 +16,7 @@ TRAINER_CONFIGS = {
     "CoOp": ("CoOp/vit_b16_ep50_ctxv1.yaml", "COOP"),
     "ZeroshotCLIP": ("ZeroshotCLIP/vit_b16.yaml", "ZSCLIP"),
     "SEP": ("SEP/vit_b16_ep50_batch32.yaml", "SEP"),
+    "PromptSRC": ("PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx.yaml", "PROMPTSRC"),
 }
 
 
@@ -64,3 +68,25 @@ def train_quietly(argv):
             log_file.close()
         sys.stdout = console
     return status, captured.getvalue()
+
+
+def final_state(output_dir, epoch):
+    """(result.json record, weights saved after ``epoch``) of a finished run."""
+    with open(os.path.join(output_dir, "result.json")) as f:
+        record = json.load(f)
+    checkpoint = torch.load(
+        os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{epoch}"),
+        map_location="cpu",
+        weights_only=False,
+    )
+    return record, checkpoint["state_dict"]
+
+
+def assert_same_final_state(output_dir, reference_dir, epoch):
+    """The two runs ended with the same result.json and bit-identical weights."""
+    record, weights = final_state(output_dir, epoch)
+    reference_record, reference_weights = final_state(reference_dir, epoch)
+    assert record == reference_record
+    assert weights.keys() == reference_weights.keys()
+    for key in weights:
+        assert torch.equal(weights[key], reference_weights[key]), key

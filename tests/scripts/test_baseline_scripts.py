@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # script folder -> (trainer name, config)
@@ -16,6 +18,9 @@ METHODS = {
     "cocoop": ("CoCoOp", "vit_b16_c4_ep10_batch1_ctxv1"),
     "kgcoop": ("KgCoOp", "vit_b16_ep100_ctxv1"),
     "zsclip": ("ZeroshotCLIP", "vit_b16"),
+    "ivlp": ("IVLP", "vit_b16_c2_ep20_batch4_4+4ctx"),
+    "maple": ("MaPLe", "vit_b16_c2_ep5_batch4_2ctx"),
+    "promptsrc": ("PromptSRC", "vit_b16_c2_ep20_batch4_4+4ctx"),
 }
 SHOTS = "2"
 
@@ -48,7 +53,7 @@ def toy_options(toy_data_root, method):
     ]
     if method != "zsclip":  # zero-shot CLIP's "training" script runs 0 epochs
         options += ["OPTIM.MAX_EPOCH", "1"]
-    return options
+    return options + [str(option) for option in TINY_DEPTH_OPTIONS.get(METHODS[method][0], ())]
 
 
 def only_match(pattern):
@@ -89,10 +94,30 @@ def test_scripts_without_data_say_so_and_exit_2(script, tmp_path):
     assert "DATA is not set" in result.stderr
 
 
-@pytest.mark.parametrize("method", ["coop", "cocoop", "kgcoop"])
+@pytest.mark.parametrize("method", ["coop", "cocoop", "kgcoop", "ivlp", "maple", "promptsrc"])
 @pytest.mark.parametrize("script", ["xd_test.sh", "dg_test.sh"])
 def test_cross_dataset_tests_need_a_finished_imagenet_run(method, script, tmp_path):
     result = run_script(f"{method}/{script}", "imagenetv2", "1", data=tmp_path, output=tmp_path)
     assert result.returncode == 1
     assert "No finished ImageNet training" in result.stderr
     assert f"cross_dataset/train/imagenet/shots_{SHOTS}/{METHODS[method][0]}/" in result.stderr
+
+
+@pytest.mark.parametrize("dataset, expected", [("dtd", "45.0 5.0"), ("caltech101", None)])
+def test_promptsrc_few_shot_sets_the_authors_gpa_for_its_five_datasets(dataset, expected, tmp_path):
+    env = dict(os.environ, DATA=str(tmp_path), OUTPUT=str(tmp_path), PYTHON="echo")
+    result = subprocess.run(
+        ["bash", os.path.join(REPO_ROOT, "scripts", "promptsrc", "few_shot.sh"), dataset, "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    command = result.stdout.splitlines()[-1]  # what train.py would have been given
+    assert "vit_b16_c2_ep50_batch4_4+4ctx_few_shot.yaml" in command
+    if expected is None:
+        assert "GPA_MEAN" not in command
+    else:
+        mean, std = expected.split()
+        assert f"TRAINER.PROMPTSRC.GPA_MEAN {mean} TRAINER.PROMPTSRC.GPA_STD {std}" in command

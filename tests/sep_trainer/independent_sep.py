@@ -1,4 +1,4 @@
-"""An independent, deliberately naive statement of SEP.md, to check the trainer's numbers.
+"""An independent, deliberately naive statement of docs/methods/sep.md, to check the numbers.
 
 It shares no code with trainers/: attention is written out with explicit loops and matrix
 products from the TFM's weights, and CLIP is run block by block from its state.
@@ -27,7 +27,7 @@ def attention(query, key, value, attn):
 
 
 def token_fusion(tfm, prompt, representative, axis):
-    """SEP.md's TFM on [S, k, D] inputs, one attention sequence at a time."""
+    """The TFM of docs/methods/sep.md on [S, k, D] inputs, one attention sequence at a time."""
     p = layer_norm(prompt, tfm.ln_1)
     r = layer_norm(representative, tfm.ln_1)
     attended = torch.zeros_like(p)
@@ -92,7 +92,7 @@ def unit(x):
 def sep_logits_and_loss(
     clip_model, images, labels, text_inputs, vision_inputs, prototype, frozen_text, weights
 ):
-    """Logits and the total loss of SEP.md for the given learned tensors."""
+    """Logits and the total loss of docs/methods/sep.md for the given learned tensors."""
     g = unit(text_features(clip_model, *text_inputs))
     text = unit(g + frozen_text)
     with torch.no_grad():

@@ -1,11 +1,12 @@
-"""SEPModel against an independent statement of SEP.md, and the method's invariants."""
+"""SEPModel against an independent statement of docs/methods/sep.md, and the method's invariants."""
 
 import pytest
 import torch
 
+from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
-from trainers.sep import SEPModel
+from trainers.sep import sep_model
 
 CLASSNAMES = ["red circle", "green square", "blue triangle", "yellow cross"]
 
@@ -19,7 +20,7 @@ def sep_cfg(**overrides):
 
 def build_model(clip_model, **overrides):
     torch.manual_seed(0)
-    model = SEPModel(clip_model, CLASSNAMES, "Caltech101", sep_cfg(**overrides))
+    model = sep_model(clip_model, CLASSNAMES, "Caltech101", sep_cfg(**overrides))
     # Non-trivial learned state: random prototypes and fusion scales away from their init.
     with torch.no_grad():
         model.learnable.prototype.weight.normal_()
@@ -62,9 +63,14 @@ def test_logits_and_loss_match_independent_implementation(
     tiny_clip, images, selection_mode, attention_axis
 ):
     model = build_model(tiny_clip, SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis)
-    logits, loss = model.training_loss(images, LABELS)
+    logits, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     expected_logits, expected_loss = independent_outputs(
-        model, tiny_clip, images, LABELS, model.sep_cfg
+        model,
+        tiny_clip,
+        images,
+        LABELS,
+        sep_cfg(SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis),
     )
     torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
@@ -74,9 +80,10 @@ def test_logits_and_loss_match_independent_implementation(
 def test_custom_fusion_layers_match_independent_implementation(tiny_clip, images):
     model = build_model(tiny_clip, FUSION_LAYERS=(0,))
     assert list(model.learnable.text_fusion.keys()) == ["0"]
-    logits, loss = model.training_loss(images, LABELS)
+    logits, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     expected_logits, expected_loss = independent_outputs(
-        model, tiny_clip, images, LABELS, model.sep_cfg
+        model, tiny_clip, images, LABELS, sep_cfg(FUSION_LAYERS=(0,))
     )
     torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
 
@@ -145,7 +152,8 @@ def test_prototypes_are_normalised_class_means_of_frozen_features(tiny_clip, ima
 
 def test_gradients_reach_exactly_the_trained_parameters(tiny_clip, images):
     model = build_model(tiny_clip)
-    _, loss = model.training_loss(images, LABELS)
+    _, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     loss.backward()
     trained = {name for name, p in model.learnable.named_parameters()}
     assert trained  # context, text TFMs, visual tokens + TFMs, prototypes
@@ -173,7 +181,7 @@ def test_checkpointed_state_holds_only_learned_tensors(tiny_clip):
 
 
 def test_frozen_text_features_come_from_the_hand_crafted_template(tiny_clip):
-    model = SEPModel(tiny_clip, CLASSNAMES, "EuroSAT", sep_cfg())
+    model = sep_model(tiny_clip, CLASSNAMES, "EuroSAT", sep_cfg())
     from clip import clip
 
     tokens = clip.tokenize([f"a centered satellite photo of {name}." for name in CLASSNAMES])
@@ -186,7 +194,8 @@ def test_frozen_text_features_come_from_the_hand_crafted_template(tiny_clip):
 
 def test_logit_scale_is_frozen(tiny_clip, images):
     model = build_model(tiny_clip)
-    _, loss = model.training_loss(images, LABELS)
+    _, terms = model.training_loss(images, LABELS)
+    loss = total_loss(terms)
     loss.backward()
     assert model.logit_scale.grad is None
 
@@ -194,9 +203,11 @@ def test_logit_scale_is_frozen(tiny_clip, images):
 @pytest.mark.parametrize("precision", ["amp"])
 def test_autocast_loss_matches_fp32(tiny_clip, images, precision):
     model = build_model(tiny_clip)
-    _, loss32 = model.training_loss(images, LABELS)
+    _, terms = model.training_loss(images, LABELS)
+    loss32 = total_loss(terms)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        _, loss_amp = model.training_loss(images, LABELS)
+        _, terms = model.training_loss(images, LABELS)
+        loss_amp = total_loss(terms)
     assert loss_amp.dtype == torch.float32
     assert abs(loss_amp.item() - loss32.item()) < 0.05 * abs(loss32.item())
 
@@ -208,7 +219,7 @@ def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_cli
     path = tmp_path / "model.pth.tar-1"
     torch.save({"state_dict": base.learnable.state_dict(), "epoch": 1}, path)
     torch.manual_seed(5)
-    new = SEPModel(
+    new = sep_model(
         tiny_clip, ["purple stripes", "orange ring", "grey dot"], "Caltech101", sep_cfg()
     )
     prototypes_before = new.learnable.prototype.weight.clone()
@@ -225,7 +236,7 @@ def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_cli
 def test_reference_template_table_is_available_for_exact_reproduction(tiny_clip):
     from clip import clip
 
-    model = SEPModel(tiny_clip, CLASSNAMES, "FGVCAircraft", sep_cfg(TEMPLATES="sep_reference"))
+    model = sep_model(tiny_clip, CLASSNAMES, "FGVCAircraft", sep_cfg(TEMPLATES="sep_reference"))
     tokens = clip.tokenize([f"a photo of an aircraft {name}." for name in CLASSNAMES])
     with torch.no_grad():
         expected = tiny_clip.encode_text(tokens)

@@ -45,6 +45,7 @@ def test_script_prints_the_table_and_writes_the_plot(runs, tmp_path):
         f"{base:.2f}",
         f"{new:.2f}",
         f"{hm:.2f}",
+        f"{hm:.2f}",  # a dataset's HM is the same under both conventions
         "3/3",
     ]
     assert "CoOp (paper)" in completed.stdout and "TCP (paper)" in completed.stdout
@@ -68,6 +69,9 @@ def test_csv_out_file_round_trips_and_format_follows_the_suffix(runs, tmp_path, 
     average_new = sum(new for _, new in means.values()) / 3
     average_hm = 2 * average_base * average_new / (average_base + average_new)
     assert float(coop_rows["Average"]["HM"]) == pytest.approx(average_hm, abs=5e-5)
+    mean_of_hms = sum(2 * base * new / (base + new) for base, new in means.values()) / 3
+    assert float(coop_rows["Average"]["mean of HMs"]) == pytest.approx(mean_of_hms, abs=5e-5)
+    assert abs(mean_of_hms - average_hm) > 1e-3  # the two conventions differ on these numbers
 
 
 def test_markdown_output_lists_the_missing_runs(runs, tmp_path, capsys):

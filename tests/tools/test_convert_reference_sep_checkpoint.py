@@ -6,7 +6,7 @@ import torch
 from run.checkpoints import load_learned_state
 from tests.sep_trainer.test_sep_model import CLASSNAMES, sep_cfg
 from tools.convert_reference_sep_checkpoint import convert_state_dict, main
-from trainers.sep import SEPModel
+from trainers.sep import sep_model
 
 REFERENCE_TFM_NAMES = {
     "attn.in_proj_weight": "promt_attention_visual.in_proj_weight",
@@ -51,7 +51,7 @@ def reference_state_of(model, depth):
 
 def test_converted_reference_checkpoint_reproduces_the_learned_tensors(tiny_clip, tmp_path):
     torch.manual_seed(0)
-    trained = SEPModel(tiny_clip, CLASSNAMES, "Caltech101", sep_cfg(FUSION_LAYERS=(0, 1)))
+    trained = sep_model(tiny_clip, CLASSNAMES, "Caltech101", sep_cfg(FUSION_LAYERS=(0, 1)))
     with torch.no_grad():
         for param in trained.learnable.parameters():
             param.normal_()
@@ -60,7 +60,7 @@ def test_converted_reference_checkpoint_reproduces_the_learned_tensors(tiny_clip
 
     assert main(["--src", str(source), "--out", str(tmp_path / "run"), "--layers", "0", "1"]) == 0
     torch.manual_seed(1)
-    fresh = SEPModel(tiny_clip, CLASSNAMES, "Caltech101", sep_cfg(FUSION_LAYERS=(0, 1)))
+    fresh = sep_model(tiny_clip, CLASSNAMES, "Caltech101", sep_cfg(FUSION_LAYERS=(0, 1)))
     path = tmp_path / "run" / "prompt_learner" / "model.pth.tar-50"
     assert load_learned_state(fresh.learnable, str(path)) == 50
     for key, value in trained.learnable.state_dict().items():

@@ -62,7 +62,7 @@ def test_missing_seed_and_missing_dataset_are_flagged_not_averaged_silently(runs
     caltech, dtd, eurosat, average = sep.rows
     assert dtd.seeds == "base 3/3, new 2/3 !" and dtd.note == "New 2/3 seeds" and dtd.flagged
     assert dtd.values["New"] == pytest.approx((60.2 + 61.5) / 2, abs=1e-9)
-    assert eurosat.values == {"Base": None, "New": None, "HM": None}
+    assert eurosat.values == {"Base": None, "New": None, "HM": None, "mean of HMs": None}
     assert eurosat.seeds == "0/3 !" and eurosat.note == "no Base runs; no New runs"
     assert average.seeds == "2/3 datasets !"
     assert average.note == "not in average: EuroSAT; partial seeds: DTD"

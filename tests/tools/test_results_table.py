@@ -51,7 +51,17 @@ def test_markdown_round_trip_gives_the_numbers_at_two_decimals(summary):
 
 def test_csv_round_trip_gives_the_numbers_at_four_decimals(summary):
     rows = list(csv.DictReader(io.StringIO(render_csv(build_table(summary)))))
-    assert list(rows[0]) == ["Method", "Shots", "Dataset", "Base", "New", "HM", "Seeds", "Note"]
+    assert list(rows[0]) == [
+        "Method",
+        "Shots",
+        "Dataset",
+        "Base",
+        "New",
+        "HM",
+        "mean of HMs",
+        "Seeds",
+        "Note",
+    ]
     expected = _summary_cells(summary)
     for row in rows:
         for column in ("Base", "New", "HM"):
@@ -65,7 +75,8 @@ def test_csv_round_trip_gives_the_numbers_at_four_decimals(summary):
 
 def test_text_table_has_footnotes_and_warnings(summary):
     text = render_text(build_table(summary))
-    assert "HM = harmonic mean of those two averages" in text
+    assert "'HM' = harmonic mean of the averaged Base and New" in text
+    assert "'mean of HMs' = mean of the per-dataset HMs" in text
     assert "Warnings (2):" in text and "missing run:" in text
     assert "2/3 datasets !" in text
 
@@ -130,5 +141,6 @@ def test_shipped_published_rows_fit_the_table(summary):
         "KgCoOp (paper)",
         "MaPLe (paper)",
         "PromptSRC (paper)",
+        "IVLP (paper)",
         "TCP (paper)",
     ]

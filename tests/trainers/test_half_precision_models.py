@@ -4,10 +4,14 @@ import pytest
 import torch
 from clip.model import build_model
 
+from prompting.prompted_clip import total_loss
 from tests.trainers.helpers import make_trainer
 
 
-@pytest.mark.parametrize("trainer_name", ["ZeroshotCLIP", "CoOp", "CoCoOp", "KgCoOp"])
+@pytest.mark.parametrize(
+    "trainer_name",
+    ["ZeroshotCLIP", "CoOp", "CoCoOp", "KgCoOp", "IVLP", "MaPLe", "PromptSRC"],
+)
 def test_model_trains_and_predicts_on_an_fp16_clip(trainer_name, toy, tmp_path, tiny_clip):
     trainer = make_trainer(trainer_name, toy, tmp_path)  # fp32 on the CPU; rebuild on fp16 CLIP
     clip16 = build_model(tiny_clip.state_dict())  # fp16 weights, as loading an official file
@@ -15,7 +19,8 @@ def test_model_trains_and_predicts_on_an_fp16_clip(trainer_name, toy, tmp_path, 
     model = trainer.build_custom_clip(trainer.dm.dataset.classnames, clip16)
     image = torch.randn(2, 3, 32, 32)
     label = torch.tensor([0, 1])
-    logits, loss = model.training_loss(image, label)
+    logits, terms = model.training_loss(image, label)
+    loss = total_loss(terms)
     assert logits.shape == (2, trainer.dm.num_classes)
     assert torch.isfinite(loss)
     if model.learnable is not None:

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 import trainers.prompt_trainer
 from prompting.clip_loading import load_clip_to_cpu
-from prompting.prompted_clip import consistency_loss
+from prompting.prompted_clip import consistency_loss, total_loss
 from prompting.templates import hand_crafted_prompts
 from prompting.text_encoder import encode_prompts_normalized
 from run.config import project_cfg_default
@@ -64,10 +64,12 @@ def test_kgcoop_loss_is_cross_entropy_plus_weighted_guidance(toy, tmp_path):
     image, label = fixed_batch(trainer)
     with torch.no_grad():
         # ctx "a photo of a" + Caltech101's template "a photo of a {}.": the same prompts
-        logits, loss = model.training_loss(image, label)
+        logits, terms = model.training_loss(image, label)
+        loss = total_loss(terms)
         assert loss.item() == pytest.approx(F.cross_entropy(logits, label).item(), abs=1e-5)
         model.learnable.ctx.add_(0.05 * torch.randn_like(model.learnable.ctx))
-        logits, loss = model.training_loss(image, label)
+        logits, terms = model.training_loss(image, label)
+        loss = total_loss(terms)
         guidance = consistency_loss(model.compute_text_features(), model.template_text_features)
     assert guidance.item() > 1e-4
     assert loss.item() == pytest.approx(

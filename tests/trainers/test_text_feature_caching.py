@@ -5,7 +5,9 @@ import pytest
 from tests.trainers.helpers import count_calls, make_trainer
 
 
-@pytest.mark.parametrize("trainer_name", ["CoOp", "KgCoOp", "ZeroshotCLIP"])
+@pytest.mark.parametrize(
+    "trainer_name", ["CoOp", "KgCoOp", "ZeroshotCLIP", "IVLP", "MaPLe", "PromptSRC"]
+)
 def test_text_features_are_computed_once_per_evaluation(trainer_name, toy, tmp_path):
     trainer = make_trainer(trainer_name, toy, tmp_path)
     assert len(trainer.test_loader) > 1

@@ -2,10 +2,16 @@
 
 import pytest
 
-from tests.trainers.helpers import NO_WARMUP, fixed_batch, make_trainer, training_losses
+from tests.trainers.helpers import (
+    NO_WARMUP,
+    TRAINED_METHODS,
+    fixed_batch,
+    make_trainer,
+    training_losses,
+)
 
 
-@pytest.mark.parametrize("trainer_name", ["CoOp", "CoCoOp", "KgCoOp", "SEP"])
+@pytest.mark.parametrize("trainer_name", TRAINED_METHODS)
 def test_loss_decreases_on_a_fixed_batch(trainer_name, toy, tmp_path):
     trainer = make_trainer(trainer_name, toy, tmp_path, *NO_WARMUP)
     image, label = fixed_batch(trainer)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tools.results.protocols import dataset_sort_key, display_name
+from tools.results.protocols import MEAN_HM, dataset_sort_key, display_name
 from tools.results.run_discovery import find_stage_root, group_methods, run_dir_path, scan_stage
 from tools.results.run_result import load_run_result
 
@@ -299,7 +299,7 @@ def _summarize_base2new(collector, method, datasets):
             SummaryRow(
                 dataset,
                 display_name(dataset),
-                {"Base": base_stats.mean, "New": new_stats.mean, "HM": hm},
+                {"Base": base_stats.mean, "New": new_stats.mean, "HM": hm, MEAN_HM: hm},
                 seeds + (f" {FLAG}" if flagged else ""),
                 "; ".join(issues),
                 flagged,
@@ -308,11 +308,12 @@ def _summarize_base2new(collector, method, datasets):
                 ),
             )
         )
-    # Papers average Base and New over datasets and take the HM of those averages.
+    # Most papers average Base and New over datasets and take the HM of those averages (HM);
+    # some average the per-dataset HMs instead (MEAN_HM). Both come over the same datasets.
     average, used = _average_row(
         "Average",
         rows,
-        ("Base", "New"),
+        ("Base", "New", MEAN_HM),
         combine=lambda values: {
             "HM": harmonic_mean(values["Base"], values["New"])
             if values["Base"] is not None

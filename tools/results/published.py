@@ -1,24 +1,14 @@
-"""Published numbers (``published_results.csv``) and which trainer each belongs to."""
+"""Published numbers (``published_results.csv``) and which trainer each belongs to (each
+trainer declares its published name)."""
 
 import csv
 import os
 from dataclasses import dataclass
 
+import trainers
+
 PUBLISHED_CSV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "published_results.csv")
 PUBLISHED_CSV_HINT = "tools/results/published_results.csv"  # how messages name the file
-
-# Trainer name (the output tree's <TRAINER> level) -> method name in the published table.
-# ZeroshotCLIP2 (CoOp's prompt ensemble) is not the single-template CLIP the papers report.
-PUBLISHED_NAME_OF_TRAINER = {
-    "ZeroshotCLIP": "CLIP",
-    "CoOp": "CoOp",
-    "CoCoOp": "CoCoOp",
-    "KgCoOp": "KgCoOp",
-    "MaPLe": "MaPLe",
-    "PromptSRC": "PromptSRC",
-    "TCP": "TCP",
-    "SEP": "SEP",
-}
 
 # CSV column -> table column.
 _VALUE_COLUMNS = {"base": "Base", "new": "New", "hm": "HM", "accuracy": "Accuracy"}
@@ -73,10 +63,19 @@ def load_published(path=PUBLISHED_CSV):
     return rows
 
 
-def published_name(trainer):
-    """The published method name of a trainer (case-insensitive), or None if it has none."""
-    by_lower = {name.lower(): method for name, method in PUBLISHED_NAME_OF_TRAINER.items()}
-    return by_lower.get(trainer.lower())
+def published_name(trainer, published_rows):
+    """The published method name of a trainer (case-insensitive), or None if it has none.
+
+    A registered trainer's name is its ``PUBLISHED_NAME`` or else its own; any other trainer
+    (an output tree from another repository) matches a published method of the same name.
+    ZeroshotCLIP2 (CoOp's prompt ensemble) is not the single-template CLIP the papers report.
+    """
+    declared = {
+        cls.__name__.lower(): cls.PUBLISHED_NAME or cls.__name__ for cls in trainers.TRAINERS
+    }
+    name = declared.get(trainer.lower(), trainer)
+    methods = {row.method.lower(): row.method for row in published_rows}
+    return methods.get(name.lower())
 
 
 def rows_for(published_rows, protocol, method):

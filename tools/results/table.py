@@ -64,7 +64,7 @@ def _comparability_issues(summary, method_summary, our_row, paper_row):
 def _paper_rows(summary, method_summary, published_rows, group):
     """Paper row and difference row for each published row of this method's trainer."""
     ours = method_summary.method
-    published_method = published_name(ours.trainer)
+    published_method = published_name(ours.trainer, published_rows)
     if published_method is None:
         return [], None
     ours_by_key = {row.key: row for row in method_summary.rows}
@@ -123,9 +123,9 @@ def _footnotes(summary, with_paper):
     ]
     if summary.protocol.name == "base2new":
         notes.append(
-            "HM of a dataset: harmonic mean of its mean Base and mean New. Average: Base and New "
-            "each averaged over datasets, HM = harmonic mean of those two averages (as papers "
-            "report it; not the mean of the per-dataset HMs)."
+            "HM of a dataset: harmonic mean of its mean Base and mean New. Average row, two "
+            "conventions: 'HM' = harmonic mean of the averaged Base and New (as most papers "
+            "report it); 'mean of HMs' = mean of the per-dataset HMs (as some papers do)."
         )
     elif summary.protocol.source_dataset:
         notes.append("Average (targets): mean over the target datasets; the source is not in it.")

@@ -50,6 +50,8 @@ def atomic_write(fpath, write_fn, binary=False):
     """Call ``write_fn(file_object)`` on a temp file next to ``fpath``, then rename it into place.
 
     A crash or exception mid-write leaves any previous ``fpath`` untouched and no partial file.
+    The file gets the permissions a plain ``open`` would (0o666 less the umask), not mkstemp's
+    owner-only 0o600.
     """
     directory = os.path.dirname(os.path.abspath(fpath))
     mkdir_if_missing(directory)
@@ -57,6 +59,9 @@ def atomic_write(fpath, write_fn, binary=False):
         dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(fpath)
     )
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb" if binary else "w") as f:
             write_fn(f)
         os.replace(tmp_path, fpath)

@@ -10,6 +10,7 @@ from prompting.sep import (
     TokenFusion,
     visual_representative_tokens,
 )
+from tests.prompting.hooks import hooks_removed_after
 from tools.make_tiny_clip import build_tiny_clip
 
 N_CTX = 4
@@ -70,15 +71,12 @@ def fuse_visual_hook(fusion, mode):
 
 def clip_encode_text_with_hooks(clip_model, tokens, embeddings, fusion_modules=None):
     """CLIP's own encode_text, fed ``embeddings`` and fusing before the given blocks."""
-    handles = [clip_model.token_embedding.register_forward_hook(lambda *_: embeddings)]
-    for layer, fusion in (fusion_modules or {}).items():
-        block = clip_model.transformer.resblocks[int(layer)]
-        handles.append(block.register_forward_pre_hook(fuse_text_hook(fusion)))
-    try:
+    embedding_hook = clip_model.token_embedding.register_forward_hook(lambda *_: embeddings)
+    with hooks_removed_after([embedding_hook]) as handles:
+        for layer, fusion in (fusion_modules or {}).items():
+            block = clip_model.transformer.resblocks[int(layer)]
+            handles.append(block.register_forward_pre_hook(fuse_text_hook(fusion)))
         return clip_model.encode_text(tokens)
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def clip_encode_image_with_hooks(clip_model, images, prompts, fusion_modules=None, mode="batch"):
@@ -89,15 +87,11 @@ def clip_encode_image_with_hooks(clip_model, images, prompts, fusion_modules=Non
         return (torch.cat([x, prompts.expand(x.shape[0], -1, -1)], dim=1),)
 
     visual = clip_model.visual
-    handles = [visual.ln_pre.register_forward_pre_hook(append_prompts)]
-    for layer, fusion in (fusion_modules or {}).items():
-        block = visual.transformer.resblocks[int(layer)]
-        handles.append(block.register_forward_pre_hook(fuse_visual_hook(fusion, mode)))
-    try:
+    with hooks_removed_after([visual.ln_pre.register_forward_pre_hook(append_prompts)]) as handles:
+        for layer, fusion in (fusion_modules or {}).items():
+            block = visual.transformer.resblocks[int(layer)]
+            handles.append(block.register_forward_pre_hook(fuse_visual_hook(fusion, mode)))
         return clip_model.encode_image(images)
-    finally:
-        for handle in handles:
-            handle.remove()
 
 
 def test_text_encoder_without_fusion_equals_clip_encode_text(tiny_clip):

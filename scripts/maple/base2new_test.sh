@@ -1,0 +1,8 @@
+#!/bin/bash
+# MaPLe base-to-new, evaluate the base-trained model on the new classes.
+# Usage: DATA=/path/to/datasets bash scripts/maple/base2new_test.sh DATASET SEED [yacs options]
+TRAINER=MaPLe
+CFG=vit_b16_c2_ep5_batch4_2ctx
+XD_CFG=vit_b16_c2_ep5_batch4_2ctx_cross_datasets
+source "$(dirname "$0")/../common.sh"
+base2new_test "$@"
