@@ -18,4 +18,7 @@ from . import (  # noqa: F401  (imported to register)
     stanford_cars,
     sun397,
     ucf101,
+    world_noise,
+    world_outline,
+    world_tint,
 )

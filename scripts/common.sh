@@ -2,6 +2,7 @@
 #   TRAINER      trainer name (CoOp, CoCoOp, KgCoOp, SEP, ZeroshotCLIP)
 #   CFG          trainer config under configs/trainers/$TRAINER/
 #   LARGE_CFG    optional config for ImageNet and SUN397 (defaults to CFG)
+#                (the generated world's datasets, world_*, always use world.yaml)
 #   XD_CFG       optional config for cross-dataset / domain-generalisation training
 #   METHOD_OPTS  optional array of yacs options the method always passes
 # and calls one of the functions at the bottom with "$@".
@@ -71,6 +72,7 @@ dataset_config() {
 config_for() {
     case "$1" in
         imagenet|sun397) echo "${LARGE_CFG:-$CFG}" ;;
+        world_*) echo world ;;  # the generated world: configs/trainers/$TRAINER/world.yaml
         *) echo "$CFG" ;;
     esac
 }

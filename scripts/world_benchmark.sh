@@ -1,0 +1,82 @@
+#!/bin/bash
+# Base-to-new benchmark on the generated world: every method that has a
+# configs/trainers/<TRAINER>/world.yaml, on every world dataset (configs/datasets/world_*.yaml),
+# with seeds 1 2 3, through each method's own scripts/<method>/base2new_{train,test}.sh; then the
+# Base / New / HM table (also written as markdown, and per seed as CSV) and the HM plot.
+# Usage: bash scripts/world_benchmark.sh
+# Environment: DATA (default world_data), OUTPUT (default output/world), SEEDS (default "1 2 3"),
+# DATASETS (default: all world datasets), METHODS (default: all with a world config, e.g.
+# "SEP CoOp"), JOBS (runs side by side, default 2: one per core), PYTHON (default
+# python). Finished runs are skipped, so a re-run only adds the missing ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python}"
+export DATA="${DATA:-world_data}" OUTPUT="${OUTPUT:-output/world}" PYTHON SHOTS=16
+# The models are tiny: one thread per run, and runs side by side, use the cores best (two
+# threads of one run mostly wait for each other on a busy machine).
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+JOBS="${JOBS:-2}"
+read -r -a seeds <<< "${SEEDS:-1 2 3}"
+read -r -a datasets <<< "${DATASETS:-$(cd configs/datasets && ls world_*.yaml | sed 's/\.yaml$//' | tr '\n' ' ')}"
+read -r -a trainers <<< "${METHODS:-$(ls configs/trainers/*/world.yaml | cut -d/ -f3 | tr '\n' ' ')}"
+
+"$PYTHON" tools/pretrain_world_clip.py  # once per machine and code version, then reused
+"$PYTHON" tools/make_world_data.py --root "$DATA"
+
+script_dirs=()
+for trainer in "${trainers[@]}"; do
+    # the method's script folder is the one whose base2new_train.sh sets TRAINER=<trainer>
+    scripts=$(grep -lx "TRAINER=$trainer" scripts/*/base2new_train.sh | xargs -r dirname)
+    if [ ! -f "configs/trainers/$trainer/world.yaml" ] || [ -z "$scripts" ]; then
+        echo "No configs/trainers/$trainer/world.yaml or no base2new scripts for $trainer" >&2
+        exit 2
+    fi
+    script_dirs+=("$scripts")
+done
+
+# One method on one dataset, every seed; such streams run side by side.
+run_stream() {
+    local scripts="$1" dataset="$2" seed
+    for seed in "${seeds[@]}"; do
+        # (set -e does not apply here: the caller tests the status)
+        bash "$scripts/base2new_train.sh" "$dataset" "$seed" || return 1
+        bash "$scripts/base2new_test.sh" "$dataset" "$seed" || return 1
+    done
+}
+
+running() {  # how many of the streams started so far are still running
+    local count=0 pid
+    for pid in "${pids[@]+"${pids[@]}"}"; do
+        if kill -0 "$pid" 2> /dev/null; then count=$((count + 1)); fi
+    done
+    echo "$count"
+}
+
+mkdir -p "$OUTPUT/logs"
+rm -f "$OUTPUT"/logs/*.failed
+pids=()
+for dataset in "${datasets[@]}"; do
+    for scripts in "${script_dirs[@]}"; do
+        while [ "$(running)" -ge "$JOBS" ]; do sleep 1; done
+        log="$OUTPUT/logs/${dataset}_$(basename "$scripts").log"
+        echo "$dataset, $(basename "$scripts"): seeds ${seeds[*]} (log: $log)"
+        { run_stream "$scripts" "$dataset" || touch "${log%.log}.failed"; } > "$log" 2>&1 &
+        pids+=("$!")
+    done
+done
+wait
+if compgen -G "$OUTPUT/logs/*.failed" > /dev/null; then
+    for failed in "$OUTPUT"/logs/*.failed; do
+        echo "Failed: see ${failed%.failed}.log" >&2
+    done
+    exit 1
+fi
+
+# per seed too (world_seed<S>.csv): the spread over seeds
+for seed in "${seeds[@]}"; do
+    "$PYTHON" tools/compare_results.py "$OUTPUT" --datasets "${datasets[@]}" --seeds "$seed" \
+        --out "$OUTPUT/world_seed$seed.csv" 2> >(grep -v "seed not in --seeds" >&2)
+done
+table=(--datasets "${datasets[@]}" --seeds "${seeds[@]}")
+"$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --out "$OUTPUT/world_table.md"
+"$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --plot "$OUTPUT/world_hm.png"

@@ -1,0 +1,1 @@
+"""A generated, captioned image world: coloured shapes that CLIP-style pretraining can name."""
