@@ -56,8 +56,8 @@ MUTATIONS = (
     Mutation(
         "tfm_key_value_not_normalised",
         "prompting/sep/token_fusion.py",
-        "self._attend(self.ln_1(prompt), self.ln_1(representative))",
-        "self._attend(self.ln_1(prompt), representative)",
+        "self._attend(self.ln_1(prompt), self.ln_1(key_value))",
+        "self._attend(self.ln_1(prompt), key_value)",
         (TOKEN_FUSION, SEP_ORACLE),
     ),
     Mutation(
@@ -91,8 +91,8 @@ MUTATIONS = (
     Mutation(
         "batch_selection_from_the_first_image",
         "prompting/sep/token_selection.py",
-        "scores = pretrained.pow(2).mean(dim=-1).mean(dim=0)",
-        "scores = pretrained.pow(2).mean(dim=-1)[0]",
+        "scores = scores.mean(dim=0)  # [1 + HW]",
+        "scores = scores[0]  # [1 + HW]",
         (TOKEN_SELECTION, SEP_ORACLE),
     ),
     Mutation(
