@@ -302,13 +302,19 @@ def test_invalid_sizes_and_modes_raise(tiny_clip):
         encoder(prompt_embeddings(tiny_clip, tokens), tokens[:, :70])
 
 
-@pytest.mark.parametrize("convert_learned", [False, True], ids=["fp32-learned", "fp16-learned"])
-def test_encoders_run_an_fp16_clip_close_to_fp32(tiny_clip, convert_learned):
+def encoders_and_inputs(tiny_clip):
+    """Two prompts, a batch of images, and SEP's encoders with fusion before several blocks."""
     tokens = make_tokens([12, 20])
     embeddings = prompt_embeddings(tiny_clip, tokens)
-    images = make_images()
+    images = make_images()  # drawn before the encoders' random initialisation, as the tests expect
     text_encoder = SEPTextEncoder(tiny_clip, N_CTX, fusion_layers=[0, 1])
     image_encoder = SEPImageEncoder(tiny_clip, N_PROMPTS, fusion_layers=[1], **NO_TIES)
+    return tokens, embeddings, images, text_encoder, image_encoder
+
+
+@pytest.mark.parametrize("convert_learned", [False, True], ids=["fp32-learned", "fp16-learned"])
+def test_encoders_run_an_fp16_clip_close_to_fp32(tiny_clip, convert_learned):
+    tokens, embeddings, images, text_encoder, image_encoder = encoders_and_inputs(tiny_clip)
     with torch.no_grad():
         expected_text, expected_image = text_encoder(embeddings, tokens), image_encoder(images)
         convert_weights(tiny_clip)  # what clip.build_model does: CLIP's matrices in fp16
@@ -322,11 +328,7 @@ def test_encoders_run_an_fp16_clip_close_to_fp32(tiny_clip, convert_learned):
 
 
 def test_encoders_run_under_bf16_autocast_with_gradients(tiny_clip):
-    tokens = make_tokens([12, 20])
-    embeddings = prompt_embeddings(tiny_clip, tokens)
-    images = make_images()
-    text_encoder = SEPTextEncoder(tiny_clip, N_CTX, fusion_layers=[0, 1])
-    image_encoder = SEPImageEncoder(tiny_clip, N_PROMPTS, fusion_layers=[1], **NO_TIES)
+    tokens, embeddings, images, text_encoder, image_encoder = encoders_and_inputs(tiny_clip)
     with torch.no_grad():
         expected_text, expected_image = text_encoder(embeddings, tokens), image_encoder(images)
     with torch.autocast("cpu", dtype=torch.bfloat16):
