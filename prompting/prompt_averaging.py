@@ -17,10 +17,15 @@ def gaussian_epoch_weights(mean, std, epochs):
     return [value / total for value in density]
 
 
+def sum_buffer_name(name):
+    """The buffer of ``GaussianPromptAverage`` holding the sum of parameter ``name``."""
+    return name.replace(".", "__")
+
+
 class GaussianPromptAverage(nn.Module):
     """The running sum ``S = sum_e w_e * P^(e)`` of every parameter of a learnable module.
 
-    Buffers only (one fp32 sum per parameter, named after it with "__" for "."), so that the
+    Buffers only (one fp32 sum per parameter, named by ``sum_buffer_name``), so that the
     sum is saved and restored with the other checkpoints: a resumed run ends with the same
     aggregate. ``add`` after each epoch, ``copy_to`` once the last epoch is added.
     """
@@ -30,14 +35,10 @@ class GaussianPromptAverage(nn.Module):
         self.weights = gaussian_epoch_weights(mean, std, epochs)
         self._names = [name for name, _ in learnable.named_parameters()]
         for name, param in learnable.named_parameters():
-            self.register_buffer(self._buffer_name(name), torch.zeros_like(param.float()))
-
-    @staticmethod
-    def _buffer_name(name):
-        return name.replace(".", "__")
+            self.register_buffer(sum_buffer_name(name), torch.zeros_like(param.float()))
 
     def sums(self):
-        return {name: getattr(self, self._buffer_name(name)) for name in self._names}
+        return {name: getattr(self, sum_buffer_name(name)) for name in self._names}
 
     @torch.no_grad()
     def add(self, learnable, epoch):

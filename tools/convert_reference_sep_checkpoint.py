@@ -16,7 +16,15 @@ import os
 import re
 import sys
 
-import torch
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tools.checkpoint_conversion import (  # noqa: E402
+    ConversionError,
+    read_checkpoint,
+    reports_conversion_errors,
+    write_run,
+)
 
 # reference TFM parameter name -> ours (prompting/sep/token_fusion.py)
 TFM_PARAMETER_NAMES = {
@@ -66,10 +74,11 @@ def convert_state_dict(reference_state, layers=REFERENCE_DEFAULT_LAYERS):
             converted[name] = value
     missing_tensors = [name for name in PLAIN_TENSORS.values() if name not in converted]
     if missing_tensors:
-        raise ValueError(f"Not a reference SEP checkpoint: no {missing_tensors}")
+        raise ConversionError(f"Not a reference SEP checkpoint: no {missing_tensors}")
     return converted
 
 
+@reports_conversion_errors
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -84,17 +93,9 @@ def main(argv=None):
         help="fusion layers of the reference run (default 1..11)",
     )
     args = parser.parse_args(argv)
-    checkpoint = torch.load(
-        args.src, map_location="cpu", weights_only=False
-    )  # a trusted local file
-    state = convert_state_dict(checkpoint["state_dict"], tuple(args.layers))
-    epoch = checkpoint.get("epoch", 0)
-    learner_dir = os.path.join(args.out, "prompt_learner")
-    os.makedirs(learner_dir, exist_ok=True)
-    path = os.path.join(learner_dir, f"model.pth.tar-{epoch}")
-    tmp_path = f"{path}.tmp"
-    torch.save({"state_dict": state, "epoch": epoch}, tmp_path)
-    os.replace(tmp_path, path)
+    reference_state, epoch = read_checkpoint(args.src)
+    state = convert_state_dict(reference_state, tuple(args.layers))
+    (path,) = write_run(args.out, {"prompt_learner": state}, epoch)
     print(
         f"Wrote {path}; evaluate with --model-dir {args.out} and "
         f"TRAINER.SEP.FUSION_LAYERS \"{tuple(args.layers)}\""

@@ -83,3 +83,12 @@ def test_tfms_beyond_the_layer_list_are_dropped():
 def test_a_checkpoint_that_is_not_seps_is_refused():
     with pytest.raises(ValueError, match="Not a reference SEP checkpoint"):
         convert_state_dict({"ctx": torch.zeros(4, 8)})
+
+
+def test_the_command_refuses_a_checkpoint_that_is_not_seps_in_one_error_line(tmp_path, capsys):
+    source = tmp_path / "model.pth.tar-5"
+    torch.save({"state_dict": {"ctx": torch.zeros(4, 8)}, "epoch": 5}, source)
+    assert main(["--src", str(source), "--out", str(tmp_path / "run")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: Not a reference SEP checkpoint")
+    assert not (tmp_path / "run").exists()

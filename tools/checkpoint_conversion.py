@@ -1,0 +1,55 @@
+"""What the converters of the authors' checkpoints share: reading their Dassl checkpoint, writing
+this repository's run folder, and the one ``Error:`` line a refused checkpoint gives."""
+
+import functools
+import os
+import pickle
+import sys
+
+import torch
+
+from run.user_errors import UserError
+
+
+class ConversionError(UserError, ValueError):
+    """A source checkpoint that does not fit the conversion asked for."""
+
+
+def read_checkpoint(path):
+    """``(state_dict, epoch)`` of a checkpoint saved by Dassl's ``save_model``."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)  # a trusted file
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise ConversionError(f'"{path}" cannot be read as a checkpoint ({error})') from error
+    if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
+        raise ConversionError(f'"{path}" is not a Dassl checkpoint (no "state_dict" entry)')
+    return checkpoint["state_dict"], checkpoint.get("epoch", 0)
+
+
+def write_run(out_dir, states, epoch):
+    """Write each ``states`` entry (model folder name -> state_dict) as
+    ``out_dir/<name>/model.pth.tar-<epoch>``, as a training run of this repository would."""
+    paths = []
+    for name, state in states.items():
+        model_dir = os.path.join(out_dir, name)
+        os.makedirs(model_dir, exist_ok=True)
+        path = os.path.join(model_dir, f"model.pth.tar-{epoch}")
+        tmp_path = f"{path}.tmp"
+        torch.save({"state_dict": state, "epoch": epoch}, tmp_path)
+        os.replace(tmp_path, path)
+        paths.append(path)
+    return paths
+
+
+def reports_conversion_errors(main):
+    """``main(argv)`` that prints a ConversionError as one ``Error:`` line and returns 2."""
+
+    @functools.wraps(main)
+    def wrapper(argv=None):
+        try:
+            return main(argv)
+        except ConversionError as error:
+            print(f"Error: {error}", file=sys.stderr)
+            return 2
+
+    return wrapper
