@@ -201,6 +201,13 @@ MUTATIONS = (
         ("tests/trainers/test_kgcoop.py",),
     ),
     Mutation(
+        "authors_vision_blocks_shifted",
+        "tools/convert_authors_checkpoint.py",
+        'Series("image_encoder.transformer.resblocks.{}.VPT_shallow", "visual.{}", 1, 1)',
+        'Series("image_encoder.transformer.resblocks.{}.VPT_shallow", "visual.{}", 1, 0)',
+        ("tests/tools/test_convert_authors_checkpoint.py",),
+    ),
+    Mutation(
         "numbered_folders_sorted_as_text",
         "datasets/imagenetv2.py",
         "(str(label), label, classname) for label, classname in enumerate(classnames.values())",
