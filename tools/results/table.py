@@ -120,10 +120,10 @@ def _paper_rows(summary, method_summary, published_rows, group):
 
 SPREAD_NOTE = (
     "'±' (CSV: the 'sd' columns): sample standard deviation (n - 1) over seeds of each seed's "
-    "own value: its Base, its New, and for HM the HM of that seed's Base and New. Average row: "
-    "the standard deviation over seeds of each seed's average over the datasets (HM: the HM of "
-    "that seed's averaged Base and New), over the seeds every averaged dataset has. No '±' where "
-    "fewer than two seeds have a result."
+    "own value (for HM: the HM of that seed's Base and New). Average row: the standard "
+    "deviation over seeds of each seed's average over the datasets (HM: the HM of that seed's "
+    "averaged Base and New), over the seeds every averaged dataset has. No '±' where fewer "
+    "than two seeds have a result."
 )
 
 
@@ -133,8 +133,6 @@ def _footnotes(summary, with_paper, spread):
         f"{summary.metric} in %, mean over seeds {seeds} (result.json for "
         f"{summary.runs_from_json} runs, log.txt for {summary.runs_from_log})."
     ]
-    if spread:
-        notes.append(SPREAD_NOTE)
     if summary.protocol.name == "base2new":
         notes.append(
             "HM of a dataset: harmonic mean of its mean Base and mean New. Average row, two "
@@ -143,6 +141,8 @@ def _footnotes(summary, with_paper, spread):
         )
     elif summary.protocol.source_dataset:
         notes.append("Average (targets): mean over the target datasets; the source is not in it.")
+    if spread:
+        notes.append(SPREAD_NOTE)
     notes.append(
         f"Seeds: seeds with a result / seeds expected; '{FLAG}' marks missing data "
         "(see the warnings)."
