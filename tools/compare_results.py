@@ -125,7 +125,8 @@ def main(argv=None):
             protocol.primary_column,
             args.plot,
             title=f"{protocol.name}: {protocol.primary_column} per dataset "
-            "(hatched: missing seeds or datasets)",
+            "(hatched: missing seeds or datasets"
+            + ("; bars: ± sd over seeds)" if args.spread else ")"),
         )
         print(f"wrote {args.plot}", file=sys.stderr)
     incomplete = any(row.flagged for row in table.rows if row.kind in ("dataset", "average"))
