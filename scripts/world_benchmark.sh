@@ -2,7 +2,8 @@
 # Base-to-new benchmark on the generated world: every method that has a
 # configs/trainers/<TRAINER>/world.yaml, on every world dataset (configs/datasets/world_*.yaml),
 # with seeds 1 2 3, through each method's own scripts/<method>/base2new_{train,test}.sh; then the
-# Base / New / HM table (also written as markdown, and per seed as CSV) and the HM plot.
+# Base / New / HM table, mean ± sample sd over seeds (written as markdown and CSV), and the HM
+# plot.
 # Usage: bash scripts/world_benchmark.sh
 # Environment: DATA (default world_data), OUTPUT (default output/world), SEEDS (default "1 2 3"),
 # DATASETS (default: all world datasets), METHODS (default: all with a world config, e.g.
@@ -72,11 +73,9 @@ if compgen -G "$OUTPUT/logs/*.failed" > /dev/null; then
     exit 1
 fi
 
-# per seed too (world_seed<S>.csv): the spread over seeds
-for seed in "${seeds[@]}"; do
-    "$PYTHON" tools/compare_results.py "$OUTPUT" --datasets "${datasets[@]}" --seeds "$seed" \
-        --out "$OUTPUT/world_seed$seed.csv" 2> >(grep -v "seed not in --seeds" >&2)
-done
 table=(--datasets "${datasets[@]}" --seeds "${seeds[@]}")
+# mean ± sample sd over seeds (a spread needs two seeds or more)
+if [ "${#seeds[@]}" -ge 2 ]; then table+=(--spread); fi
 "$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --out "$OUTPUT/world_table.md"
+"$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --out "$OUTPUT/world_table.csv"
 "$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --plot "$OUTPUT/world_hm.png"

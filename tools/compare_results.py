@@ -4,6 +4,7 @@
     python tools/compare_results.py output --format markdown --out results.md --paper
     python tools/compare_results.py output --protocol cross_dataset --format csv --out xd.csv
     python tools/compare_results.py output --plot hm.png --seeds 1 2 3
+    python tools/compare_results.py output --spread --format markdown   # mean ± sd over seeds
 
 Per method (TRAINER/TAG and shots) and dataset it shows the mean over seeds, how many seeds were
 found, and an average row; missing runs are marked and listed, never averaged silently.
@@ -60,6 +61,14 @@ def parse_args(argv=None):
     )
     parser.add_argument("--published", default=PUBLISHED_CSV, help="published-results CSV")
     parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="show each number as mean ± sample standard deviation (n - 1) over seeds (CSV: a "
+        "'<column> sd' column beside it). A dataset's sd is over its per-seed values (HM: the "
+        "HM of each seed's Base and New); the Average row's sd is over the per-seed averages "
+        "over datasets (HM: of each seed's averaged Base and New). Needs two or more --seeds",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a seed or dataset is missing"
     )
     return parser.parse_args(argv)
@@ -73,6 +82,13 @@ def _resolve_root(output_root, protocol):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.spread and len(set(args.seeds)) < 2:
+        print(
+            f"error: --spread needs at least two --seeds (got {' '.join(map(str, args.seeds))}):"
+            " a spread over one seed is not defined",
+            file=sys.stderr,
+        )
+        return 2
     output_format = args.format or FORMAT_OF_SUFFIX.get(
         os.path.splitext(args.out or "")[1].lower(), "table"
     )
@@ -90,7 +106,7 @@ def main(argv=None):
         print(f"error: {error}{hint}", file=sys.stderr)
         return 2
     published = load_published(args.published) if args.paper else None
-    table = build_table(summary, published)
+    table = build_table(summary, published, spread=args.spread)
     text = RENDERERS[output_format](table)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out_file:
@@ -109,7 +125,8 @@ def main(argv=None):
             protocol.primary_column,
             args.plot,
             title=f"{protocol.name}: {protocol.primary_column} per dataset "
-            "(hatched: missing seeds or datasets)",
+            "(hatched: missing seeds or datasets"
+            + ("; bars: ± sd over seeds)" if args.spread else ")"),
         )
         print(f"wrote {args.plot}", file=sys.stderr)
     incomplete = any(row.flagged for row in table.rows if row.kind in ("dataset", "average"))

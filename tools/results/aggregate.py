@@ -1,10 +1,12 @@
-"""Mean over seeds per dataset, the harmonic mean, and the average over datasets, per method.
+"""Mean over seeds per dataset, the harmonic mean, and the average over datasets, per method;
+and the spread over seeds of each (the sample standard deviation of the per-seed values).
 
 Nothing missing is dropped silently: a dataset or seed that is absent is shown as such in the
 row (``"2/3 !"``, a note) and listed in the warnings with the run directory that was expected.
 """
 
 import os
+import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,6 +52,12 @@ class SeedStats:
         return f"{self.found}/{len(self.expected_seeds)}"
 
 
+def sample_sd(values):
+    """Sample standard deviation (n - 1); None for fewer than two values."""
+    values = list(values)
+    return statistics.stdev(values) if len(values) >= 2 else None
+
+
 @dataclass
 class SummaryRow:
     key: str  # dataset config name, or AVERAGE_KEY
@@ -59,6 +67,14 @@ class SummaryRow:
     note: str = ""
     flagged: bool = False
     partial_seeds: bool = False  # some number here is a mean over fewer seeds than expected
+    # value column -> {seed: that seed's own value}: Base and New as run, HM of that seed's Base
+    # and New; in the average row, each seed's average over the datasets
+    per_seed: dict = field(default_factory=dict)
+
+    def spread(self, column):
+        """Sample standard deviation over seeds of ``column``'s per-seed values (None for
+        fewer than two seeds)."""
+        return sample_sd(self.per_seed.get(column, {}).values())
 
 
 @dataclass
@@ -224,16 +240,40 @@ def _seed_issue(stats, stage_name=""):
     return None if stats.complete else f"{prefix}{stats.label} seeds"
 
 
-def _average_row(label, rows, columns, combine=None):
-    """Mean of each column over the rows that have every column; flags what was left out."""
-    has_all = [all(row.values[column] is not None for column in columns) for row in rows]
-    used = [row for row, complete in zip(rows, has_all) if complete]
+def _mean_over_rows(rows, columns, value_of, combine):
+    """{column: mean over ``rows`` of ``value_of(row, column)``}, plus ``combine``'s columns."""
     values = {
-        column: (float(np.mean([row.values[column] for row in used])) if used else None)
+        column: (float(np.mean([value_of(row, column) for row in rows])) if rows else None)
         for column in columns
     }
     if combine is not None:
         values.update(combine(values))
+    return values
+
+
+def _per_seed_averages(used, columns, combine):
+    """{column: {seed: the average over ``used`` of that seed's values}}, over the seeds that
+    every used row has in every column (an average over fewer datasets would not compare)."""
+    common = None
+    for row in used:
+        for column in columns:
+            seeds = set(row.per_seed.get(column, {}))
+            common = seeds if common is None else common & seeds
+    per_seed = {}
+    for seed in sorted(common or ()):
+        values = _mean_over_rows(
+            used, columns, lambda row, column, seed=seed: row.per_seed[column][seed], combine
+        )
+        for column, value in values.items():
+            per_seed.setdefault(column, {})[seed] = value
+    return per_seed
+
+
+def _average_row(label, rows, columns, combine=None):
+    """Mean of each column over the rows that have every column; flags what was left out."""
+    has_all = [all(row.values[column] is not None for column in columns) for row in rows]
+    used = [row for row, complete in zip(rows, has_all) if complete]
+    values = _mean_over_rows(used, columns, lambda row, column: row.values[column], combine)
     issues = []
     left_out = [row.label for row, complete in zip(rows, has_all) if not complete]
     if left_out:
@@ -243,7 +283,16 @@ def _average_row(label, rows, columns, combine=None):
         issues.append("partial seeds: " + ", ".join(partial))
     flagged = bool(issues)
     seeds = f"{len(used)}/{len(rows)} datasets" + (f" {FLAG}" if flagged else "")
-    row = SummaryRow(AVERAGE_KEY, label, values, seeds, "; ".join(issues), flagged, bool(partial))
+    row = SummaryRow(
+        AVERAGE_KEY,
+        label,
+        values,
+        seeds,
+        "; ".join(issues),
+        flagged,
+        bool(partial),
+        _per_seed_averages(used, columns, combine),
+    )
     return row, len(used)
 
 
@@ -259,6 +308,7 @@ def _accuracy_row(key, label, stats):
         issue or "",
         flagged,
         partial_seeds=stats.found > 0 and not stats.complete,
+        per_seed={"Accuracy": dict(stats.values)},
     )
 
 
@@ -291,6 +341,10 @@ def _summarize_base2new(collector, method, datasets):
             if issue
         ]
         flagged = bool(issues)
+        paired = sorted(set(base_stats.values) & set(new_stats.values))
+        seed_hms = {
+            seed: harmonic_mean(base_stats.values[seed], new_stats.values[seed]) for seed in paired
+        }
         if base_stats.found == new_stats.found:
             seeds = base_stats.label
         else:
@@ -306,6 +360,12 @@ def _summarize_base2new(collector, method, datasets):
                 partial_seeds=any(
                     0 < stats.found < len(stats.expected_seeds) for stats in (base_stats, new_stats)
                 ),
+                per_seed={
+                    "Base": dict(base_stats.values),
+                    "New": dict(new_stats.values),
+                    "HM": seed_hms,
+                    MEAN_HM: seed_hms,
+                },
             )
         )
     # Most papers average Base and New over datasets and take the HM of those averages (HM);

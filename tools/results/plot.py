@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from tools.results.table import SD_SUFFIX
+
 
 def _series_name(row, several_shots):
     method = row.cells["Method"]
@@ -12,8 +14,9 @@ def plot_table(table, column, path, title=None):
     """Write a PNG with one bar group per dataset (and the average), one bar per method.
 
     Paper rows appear only where they have a number; difference rows are left out. Bars of rows
-    with missing seeds or datasets are hatched; a missing number leaves no empty slot. Returns
-    the number of bars drawn.
+    with missing seeds or datasets are hatched; a missing number leaves no empty slot. A table
+    built with the spread draws it as an error bar (± one sd over seeds). Returns the number of
+    bars drawn.
     """
     import matplotlib
 
@@ -28,11 +31,15 @@ def plot_table(table, column, path, title=None):
         if dataset not in groups:
             groups.append(dataset)
         name = _series_name(row, several_shots)
-        series.setdefault(name, {})[dataset] = (row.cells.get(column), row.flagged)
+        series.setdefault(name, {})[dataset] = (
+            row.cells.get(column),
+            row.flagged,
+            row.cells.get(column + SD_SUFFIX),
+        )
 
     # Each group holds only the bars that have a value, centred on the group's tick.
     present = [
-        [name for name in series if series[name].get(group, (None, False))[0] is not None]
+        [name for name in series if series[name].get(group, (None,))[0] is not None]
         for group in groups
     ]
     bars_per_group = max([len(names) for names in present] + [1])
@@ -44,7 +51,7 @@ def plot_table(table, column, path, title=None):
     labelled = set()
     for position, group, names in zip(positions, groups, present):
         for slot, name in enumerate(names):
-            value, flagged = series[name][group]
+            value, flagged, sd = series[name][group]
             offset = position + bar_width * (slot - (len(names) - 1) / 2)
             axes.bar(
                 offset,
@@ -54,6 +61,8 @@ def plot_table(table, column, path, title=None):
                 edgecolor="black",
                 linewidth=0.4,
                 hatch="//" if flagged else None,
+                yerr=sd,
+                capsize=2 if sd is not None else 0,
                 label=None if name in labelled else name,
             )
             labelled.add(name)

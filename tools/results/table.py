@@ -1,5 +1,6 @@
 """The comparison table: rows from a ProtocolSummary (and published numbers), rendered as a
-terminal table, Markdown or CSV."""
+terminal table, Markdown or CSV; optionally with the spread over seeds of every number (as
+"mean ± sd" in the terminal and Markdown, as a "<column> sd" column beside it in CSV)."""
 
 import csv
 import io
@@ -13,6 +14,7 @@ from tools.results.published import PUBLISHED_CSV_HINT, published_name, rows_for
 
 PAPER_SUFFIX = " (paper)"
 DIFF_SUFFIX = " - paper"
+SD_SUFFIX = " sd"  # the spread column of a value column
 TABLE_DECIMALS = 2  # terminal and Markdown, as papers print
 CSV_DECIMALS = 4
 
@@ -27,11 +29,12 @@ class TableRow:
 
 @dataclass
 class Table:
-    columns: list
+    columns: list  # with spread: each value column followed by its SD_SUFFIX column
     value_columns: list
     rows: list
     footnotes: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    spread: bool = False
 
 
 def _row_cells(method, shots, dataset, values, seeds, note):
@@ -115,7 +118,16 @@ def _paper_rows(summary, method_summary, published_rows, group):
     return rows, published_method
 
 
-def _footnotes(summary, with_paper):
+SPREAD_NOTE = (
+    "'±' (CSV: the 'sd' columns): sample standard deviation (n - 1) over seeds of each seed's "
+    "own value (for HM: the HM of that seed's Base and New). Average row: the standard "
+    "deviation over seeds of each seed's average over the datasets (HM: the HM of that seed's "
+    "averaged Base and New), over the seeds every averaged dataset has. No '±' where fewer "
+    "than two seeds have a result."
+)
+
+
+def _footnotes(summary, with_paper, spread):
     seeds = " ".join(str(seed) for seed in summary.seeds)
     notes = [
         f"{summary.metric} in %, mean over seeds {seeds} (result.json for "
@@ -129,6 +141,8 @@ def _footnotes(summary, with_paper):
         )
     elif summary.protocol.source_dataset:
         notes.append("Average (targets): mean over the target datasets; the source is not in it.")
+    if spread:
+        notes.append(SPREAD_NOTE)
     notes.append(
         f"Seeds: seeds with a result / seeds expected; '{FLAG}' marks missing data "
         "(see the warnings)."
@@ -141,21 +155,30 @@ def _footnotes(summary, with_paper):
     return notes
 
 
-def build_table(summary, published_rows=None):
+def _spread_cells(row, value_columns):
+    return {column + SD_SUFFIX: row.spread(column) for column in value_columns}
+
+
+def build_table(summary, published_rows=None, spread=False):
     """Table rows of a ProtocolSummary; with ``published_rows`` adds paper and difference rows
-    after each method that has published numbers, then the published rows of methods not run."""
+    after each method that has published numbers, then the published rows of methods not run;
+    with ``spread``, our rows' standard deviations over seeds (the other rows have none)."""
     value_columns = list(summary.protocol.value_columns)
-    columns = ["Method", "Shots", "Dataset"] + value_columns + ["Seeds", "Note"]
+    shown = value_columns
+    if spread:
+        shown = [name for column in value_columns for name in (column, column + SD_SUFFIX)]
+    columns = ["Method", "Shots", "Dataset"] + shown + ["Seeds", "Note"]
     rows = []
     matched_methods = set()
     for group, method_summary in enumerate(summary.methods):
         method = method_summary.method
         for row in method_summary.rows:
+            values = dict(row.values)
+            if spread:
+                values.update(_spread_cells(row, value_columns))
             rows.append(
                 TableRow(
-                    _row_cells(
-                        method.label, method.shots, row.label, row.values, row.seeds, row.note
-                    ),
+                    _row_cells(method.label, method.shots, row.label, values, row.seeds, row.note),
                     "average" if row.key == AVERAGE_KEY else "dataset",
                     group,
                     row.flagged,
@@ -193,8 +216,9 @@ def build_table(summary, published_rows=None):
         columns,
         value_columns,
         rows,
-        _footnotes(summary, published_rows is not None),
+        _footnotes(summary, published_rows is not None, spread),
         list(summary.warnings),
+        spread,
     )
 
 
@@ -207,16 +231,37 @@ def _format_cell(value, kind, decimals, empty):
 
 
 def _formatted_rows(table, decimals, empty):
+    """Every column's cell as text (CSV: the spread in its own columns)."""
     return [
-        [_format_cell(row.cells[column], row.kind, decimals, empty) for column in table.columns]
+        [_format_cell(row.cells.get(column), row.kind, decimals, empty) for column in table.columns]
         for row in table.rows
     ]
+
+
+def _shown_columns(table):
+    """The columns of the terminal and Markdown tables: the spread joins its value's cell."""
+    return [column for column in table.columns if not column.endswith(SD_SUFFIX)]
+
+
+def _joined_rows(table, decimals, empty):
+    """Cells of the shown columns; a value with a spread reads "mean ± sd"."""
+    lines = []
+    for row in table.rows:
+        cells = []
+        for column in _shown_columns(table):
+            text = _format_cell(row.cells.get(column), row.kind, decimals, empty)
+            sd = row.cells.get(column + SD_SUFFIX) if table.spread else None
+            if sd is not None and row.cells.get(column) is not None:
+                text += f" ± {sd:.{decimals}f}"
+            cells.append(text)
+        lines.append(cells)
+    return lines
 
 
 def _alignment(table):
     return [
         "right" if column in table.value_columns or column == "Shots" else "left"
-        for column in table.columns
+        for column in _shown_columns(table)
     ]
 
 
@@ -224,7 +269,7 @@ def render_text(table):
     """A terminal table, one block per method, then the footnotes and warnings."""
     lines = []
     previous_group = None
-    for row, cells in zip(table.rows, _formatted_rows(table, TABLE_DECIMALS, "-")):
+    for row, cells in zip(table.rows, _joined_rows(table, TABLE_DECIMALS, "-")):
         if previous_group is not None and row.group != previous_group:
             lines.append(SEPARATING_LINE)
         lines.append(cells)
@@ -232,7 +277,7 @@ def render_text(table):
     parts = [
         tabulate(
             lines,
-            headers=table.columns,
+            headers=_shown_columns(table),
             tablefmt="simple",
             disable_numparse=True,
             colalign=_alignment(table),
@@ -250,12 +295,12 @@ def render_markdown(table):
     """A GitHub Markdown table followed by the footnotes and the warnings as lists."""
     cells = [
         [cell.replace("|", "\\|") for cell in row]
-        for row in _formatted_rows(table, TABLE_DECIMALS, "-")
+        for row in _joined_rows(table, TABLE_DECIMALS, "-")
     ]
     parts = [
         tabulate(
             cells,
-            headers=table.columns,
+            headers=_shown_columns(table),
             tablefmt="github",
             disable_numparse=True,
             colalign=_alignment(table),
