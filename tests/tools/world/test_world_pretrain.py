@@ -6,6 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from clip.model import CLIP
+
 from prompting.clip_loading import load_clip_to_cpu
 from tools.world.clip_cache import build_world_clip
 from tools.world.pretrain import DEFAULT_CONFIG, learning_rate, pretrain, soft_cross_entropy
@@ -19,6 +21,18 @@ def test_pretraining_is_reproducible_for_a_seed_and_differs_across_seeds():
     other = pretrain(dataclasses.replace(SHORT, seed=1), progress=False).state_dict()
     assert all(torch.equal(first[name], again[name]) for name in first)
     assert not torch.equal(first["visual.proj"], other["visual.proj"])
+
+
+def test_pretraining_trains_every_tensor_of_both_encoders():
+    torch.manual_seed(SHORT.seed)  # what pretrain draws its initial weights from
+    initial = CLIP(**SHORT.architecture()).state_dict()
+    trained = pretrain(SHORT, progress=False).state_dict()
+    unchanged = [
+        name
+        for name, tensor in trained.items()
+        if name in initial and torch.equal(tensor.float(), initial[name].half().float())
+    ]
+    assert unchanged == []
 
 
 def test_pretraining_leaves_the_callers_torch_settings_alone():
