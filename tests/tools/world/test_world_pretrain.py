@@ -5,7 +5,6 @@ import dataclasses
 import pytest
 import torch
 import torch.nn.functional as F
-
 from clip.model import CLIP
 
 from prompting.clip_loading import load_clip_to_cpu
