@@ -28,17 +28,24 @@ def read_checkpoint(path):
 
 def write_run(out_dir, states, epoch):
     """Write each ``states`` entry (model folder name -> state_dict) as
-    ``out_dir/<name>/model.pth.tar-<epoch>``, as a training run of this repository would."""
-    paths = []
-    for name, state in states.items():
-        model_dir = os.path.join(out_dir, name)
-        os.makedirs(model_dir, exist_ok=True)
-        path = os.path.join(model_dir, f"model.pth.tar-{epoch}")
-        tmp_path = f"{path}.tmp"
-        torch.save({"state_dict": state, "epoch": epoch}, tmp_path)
-        os.replace(tmp_path, path)
-        paths.append(path)
-    return paths
+    ``out_dir/<name>/model.pth.tar-<epoch>``, as a training run of this repository would.
+    Refuses, before writing anything, when one of those files already exists."""
+    paths = {name: os.path.join(out_dir, name, f"model.pth.tar-{epoch}") for name in states}
+    existing = [path for path in paths.values() if os.path.lexists(path)]
+    if existing:
+        raise ConversionError(
+            f'"{existing[0]}" already exists: give another --out (nothing was overwritten)'
+        )
+    for name, path in paths.items():
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp_path = f"{path}.tmp.{os.getpid()}"
+        try:
+            torch.save({"state_dict": states[name], "epoch": epoch}, tmp_path)
+            os.replace(tmp_path, path)
+        finally:
+            if os.path.lexists(tmp_path):
+                os.remove(tmp_path)
+    return list(paths.values())
 
 
 def reports_conversion_errors(main):

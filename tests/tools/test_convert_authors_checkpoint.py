@@ -278,3 +278,15 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path, capsys):
     status = main(["--trainer", "MaPLe", "--src", str(source), "--out", str(tmp_path / "out")])
     assert status == 2
     assert capsys.readouterr().err.startswith(f'Error: "{source}" cannot be read')
+
+
+def test_converting_into_a_run_that_has_the_checkpoint_refuses_and_keeps_it(tmp_path, capsys):
+    out = tmp_path / "converted" / "prompt_learner"
+    out.mkdir(parents=True)
+    (out / "model.pth.tar-20").write_bytes(b"a user's checkpoint")
+    status, _ = convert(tmp_path, "PromptSRC", authors_ivlp_state())
+    assert status == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: ") and "already exists" in errors[0]
+    assert (out / "model.pth.tar-20").read_bytes() == b"a user's checkpoint"
+    assert not (tmp_path / "converted" / "prompt_average").exists()  # nothing half written
