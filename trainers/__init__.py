@@ -12,6 +12,7 @@ from run.config import register_method_node
 
 from .cocoop import CoCoOp
 from .coop import CoOp
+from .hicropl import HiCroPL
 from .ivlp import IVLP
 from .kgcoop import KgCoOp
 from .maple import MaPLe
@@ -19,7 +20,7 @@ from .promptsrc import PromptSRC
 from .sep import SEP
 from .zsclip import ZeroshotCLIP
 
-TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP, IVLP, MaPLe, PromptSRC)
+TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP, IVLP, MaPLe, PromptSRC, HiCroPL)
 
 for _trainer in TRAINERS:
     register_method_node(_trainer.METHOD_CFG, _trainer.config_node)
