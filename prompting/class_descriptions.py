@@ -30,9 +30,7 @@ def read_descriptions(path, classnames, key):
     for name in classnames:
         sentences = table.get(name.replace("_", " "))
         if not sentences or not all(isinstance(s, str) for s in sentences):
-            raise ConfigError(
-                f'{key} {path} has no list of sentences for the class "{name}"'
-            )
+            raise ConfigError(f'{key} {path} has no list of sentences for the class "{name}"')
         descriptions[name] = list(sentences)
     return descriptions
 

@@ -89,7 +89,9 @@ class CrossModalPrompts(nn.Module):
         super().__init__()
         depth = len(text.layers())
         if not 1 <= cross_layer < depth:
-            raise ValueError(f"cross layer {cross_layer} must lie between 1 and depth - 1 = {depth - 1}")
+            raise ValueError(
+                f"cross layer {cross_layer} must lie between 1 and depth - 1 = {depth - 1}"
+            )
         if flow not in FLOWS:
             raise ValueError(f"unknown flow {flow!r}: one of {FLOWS}")
         text_width = clip_model.ln_final.weight.shape[0]

@@ -1,7 +1,7 @@
-"""Convert a checkpoint of the authors' IVLP, MaPLe or PromptSRC code into this repository's.
+"""Convert a checkpoint of the authors' IVLP, MaPLe, PromptSRC or HiCroPL code into ours.
 
 The authors' trainers save their whole model, frozen CLIP included, as
-``VLPromptLearner/model.pth.tar-<epoch>`` (IVLP, PromptSRC) or
+``VLPromptLearner/model.pth.tar-<epoch>`` (IVLP, PromptSRC, HiCroPL) or
 ``MultiModalPromptLearner/model.pth.tar-<epoch>`` (MaPLe). This keeps only the learned tensors,
 under this repository's names, checks their names and shapes, and writes a run folder that
 ``train.py --eval-only`` evaluates:
@@ -19,6 +19,8 @@ import re
 import sys
 from dataclasses import dataclass
 
+import torch
+
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -30,11 +32,12 @@ from tools.checkpoint_conversion import (  # noqa: E402
     reports_conversion_errors,
     write_run,
 )
+from trainers.hicropl import HiCroPL  # noqa: E402
 from trainers.ivlp import IVLP  # noqa: E402
 from trainers.maple import MaPLe  # noqa: E402
 from trainers.promptsrc import PromptSRC  # noqa: E402
 
-TRAINERS = {trainer.__name__: trainer for trainer in (IVLP, MaPLe, PromptSRC)}
+TRAINERS = {trainer.__name__: trainer for trainer in (IVLP, MaPLe, PromptSRC, HiCroPL)}
 CONTEXT = "text.prompt_learner.ctx"
 
 
@@ -64,6 +67,7 @@ class Layout:
     singles: dict
     series: tuple
     optional: tuple = ()
+    aliases: tuple = ()  # (source, single's source): a second key of the same tensor, dropped
 
 
 INDEPENDENT = Layout(
@@ -87,7 +91,51 @@ COUPLED = Layout(
         Series("prompt_learner.compound_prompt_projections.{}.bias", "coupling.{}.bias", 0, 1),
     ),
 )
-LAYOUTS = {"IVLP": INDEPENDENT, "PromptSRC": INDEPENDENT, "MaPLe": COUPLED}
+# HiCroPL: the authors' names of one knowledge mapper's and one LKP's tensors (ours: the MLP
+# is ``mlp``, theirs ``ffn``; an LKP's token is a list of its own there).
+ATTENTION = (
+    "attn.in_proj_weight",
+    "attn.in_proj_bias",
+    "attn.out_proj.weight",
+    "attn.out_proj.bias",
+)
+NORMS = ("ln_1.weight", "ln_1.bias", "ln_2.weight", "ln_2.bias")
+LINEARS = ("linear_q", "linear_k", "linear_v", "ffn.c_fc", "ffn.c_proj")
+MAPPER = (
+    ATTENTION + NORMS + tuple(f"{name}.{part}" for name in LINEARS for part in ("weight", "bias"))
+)
+AUTHORS_MAPPERS = {"text2visual_net": "text_to_visual", "visual2text_net": "visual_to_text"}
+AUTHORS_PROXIES = {"text": "text_proxies", "visual": "visual_proxies"}
+CROSS_MODAL = Layout(
+    singles={
+        "prompt_learner.ctx": CONTEXT,
+        **{
+            f"prompt_learner.{theirs}.{key}": f"{ours}.{key.replace('ffn.', 'mlp.')}"
+            for theirs, ours in AUTHORS_MAPPERS.items()
+            for key in MAPPER
+        },
+    },
+    series=(
+        Series("prompt_learner.cross_prompts_text.{}", "text.deep.{}", 1, 0),
+        Series("prompt_learner.cross_prompts_visual.{}", "visual.{}", 0, 0),
+        *(
+            Series(f"prompt_learner.{modality}_proxy_token.{{}}", f"{ours}.{{}}.token", 0, 0)
+            for modality, ours in AUTHORS_PROXIES.items()
+        ),
+        *(
+            Series(
+                f"prompt_learner.attn_pooling_{modality}_nets.{{}}.{key}",
+                f"{ours}.{{}}.{key}",
+                0,
+                0,
+            )
+            for modality, ours in AUTHORS_PROXIES.items()
+            for key in ATTENTION + NORMS
+        ),
+    ),
+    aliases=(("prompt_learner.cross_prompts_text.0", "prompt_learner.ctx"),),
+)
+LAYOUTS = {"IVLP": INDEPENDENT, "PromptSRC": INDEPENDENT, "MaPLe": COUPLED, "HiCroPL": CROSS_MODAL}
 # Frozen CLIP (the authors' checkpoints hold the whole model; PromptSRC's second image encoder
 # included) and the per-class token buffers: not learned, left out. A key naming a prompt is
 # never frozen, so a checkpoint of another method is refused instead of half converted.
@@ -102,6 +150,7 @@ def convert_state_dict(state, trainer):
     ConversionError naming the first key that does not fit ``trainer``'s layout."""
     layout = LAYOUTS[trainer]
     converted, found = {}, {series: {} for series in layout.series}
+    state = drop_aliases(state, layout)
     for key, value in state.items():
         indices = [(series, series.match(key)) for series in layout.series]
         indices = [(series, index) for series, index in indices if index is not None]
@@ -130,6 +179,37 @@ def convert_state_dict(state, trainer):
     return converted
 
 
+def drop_aliases(state, layout):
+    """``state`` without the second keys of tensors it holds twice, each checked equal."""
+    state = dict(state)
+    for alias, source in layout.aliases:
+        if alias in state:
+            if source not in state or not torch.equal(state[alias], state[source]):
+                raise ConversionError(f'"{alias}" differs from "{source}": they are one tensor')
+            del state[alias]
+    return state
+
+
+def check_cross_modal_counts(converted):
+    """HiCroPL: one visual set per text set, as many tokens, and one LKP per block."""
+    depth = 1 + sum(name.startswith("text.deep.") for name in converted)
+    counts = {
+        "visual": sum(re.fullmatch(r"visual\.\d+", name) is not None for name in converted),
+        "proxies": sum(
+            re.fullmatch(r"\w+_proxies\.\d+\.token", name) is not None for name in converted
+        ),
+    }
+    for what, count in counts.items():
+        if count != depth:
+            raise ConversionError(f"{count} {what} for {depth} text prompt sets: one per block")
+    n_ctx = converted[CONTEXT].shape[0]
+    if converted["visual.0"].shape[0] != n_ctx:
+        raise ConversionError(
+            f"{converted['visual.0'].shape[0]} visual tokens per block, {n_ctx} text: HiCroPL "
+            "uses one count for both"
+        )
+
+
 def check_shapes(converted, trainer):
     """Text sets ``[n, Dt]`` as the context, visual sets ``[m, Dv]`` alike, MaPLe's coupling
     layers ``Dt -> Dv`` and one per text set."""
@@ -147,6 +227,8 @@ def check_shapes(converted, trainer):
             f'"{source_name("visual.0", trainer)}" is missing (the checkpoint '
             "has deeper visual prompts)"
         )
+    if trainer == "HiCroPL":
+        check_cross_modal_counts(converted)
     if trainer == "MaPLe":
         vision_width = converted["coupling.0.weight"].shape[0]
         expected[r"coupling\.\d+\.weight"] = (vision_width, context.shape[1])
@@ -191,6 +273,11 @@ def implied_options(converted, trainer):
     depth = 1 + sum(name.startswith("text.deep.") for name in converted)
     if trainer == "MaPLe":
         return {"N_CTX": n_ctx, "PROMPT_DEPTH": depth}
+    if trainer == "HiCroPL":
+        cross_layer = sum(
+            re.fullmatch(r"text_proxies\.\d+\.token", k) is not None for k in converted
+        )
+        return {"N_CTX": n_ctx, "PROMPT_DEPTH": depth, "CROSS_LAYER": cross_layer}
     options = {"N_CTX_TEXT": n_ctx, "PROMPT_DEPTH_TEXT": depth, "PROMPT_DEPTH_VISION": 0}
     visual = [name for name in converted if name.startswith("visual.")]
     if visual:
@@ -215,7 +302,8 @@ def main(argv=None):
     parser.add_argument(
         "--src",
         required=True,
-        help="the authors' checkpoint: <run>/VLPromptLearner/model.pth.tar-N (IVLP, PromptSRC) "
+        help="the authors' checkpoint: <run>/VLPromptLearner/model.pth.tar-N (IVLP, PromptSRC, "
+        "HiCroPL) "
         "or <run>/MultiModalPromptLearner/model.pth.tar-N (MaPLe)",
     )
     parser.add_argument("--out", required=True, help="run folder to write")
@@ -232,7 +320,13 @@ def main(argv=None):
     print(
         f"Evaluate with: python train.py --trainer {args.trainer} --eval-only --model-dir "
         f"{args.out} --load-epoch {epoch} ... {options} (and TRAINER.{node}.CTX_INIT as in the "
-        'authors\' run; their configs use "a photo of a")'
+        'authors\' run; their configs use "a photo of a"'
+        + (
+            ', which their HiCroPL code ignores above 4 tokens: then CTX_INIT ""'
+            if args.trainer == "HiCroPL"
+            else ""
+        )
+        + ")"
     )
     return 0
 
