@@ -17,6 +17,7 @@ TRAINER_CONFIGS = {
     "ZeroshotCLIP": ("ZeroshotCLIP/vit_b16.yaml", "ZSCLIP"),
     "SEP": ("SEP/vit_b16_ep50_batch32.yaml", "SEP"),
     "PromptSRC": ("PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx.yaml", "PROMPTSRC"),
+    "HiCroPL": ("HiCroPL/vit_b16_c2_ep50_batch32_16ctx.yaml", "HICROPL"),
 }
 
 
