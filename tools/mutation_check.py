@@ -27,6 +27,7 @@ TOKEN_SELECTION = "tests/prompting/sep/test_token_selection.py"
 FUSION_LAYERS = "tests/prompting/sep/test_fusion_layers.py"
 SEP_ORACLE = "tests/sep_trainer/test_sep_model.py"
 TEXT_ENCODER = "tests/prompting/test_text_encoder.py"
+HICROPL = "tests/trainers/test_hicropl.py"
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,34 @@ MUTATIONS = (
         "(folder, label, classname) for (label, classname), folder in "
         "zip(enumerate(classnames.values()), sorted(map(str, range(len(classnames)))))",
         ("tests/datasets/test_dataset_layouts.py",),
+    ),
+    Mutation(
+        "hicropl_fusion_of_unnormalised_text",
+        "trainers/hicropl.py",
+        "return normalize(normalize(prompted) + frozen)  # [n_cls, E]",
+        "return normalize(prompted + frozen)  # [n_cls, E]",
+        (HICROPL,),
+    ),
+    Mutation(
+        "hicropl_in_place_write_one_block_late",
+        "prompting/cross_modal_flow.py",
+        "zip(self.text.deep[k - 1 :], text[k:])",
+        "zip(self.text.deep[k:], text[k:])",
+        (HICROPL,),
+    ),
+    Mutation(
+        "hicropl_visual_proxies_of_the_early_blocks",
+        "prompting/cross_modal_flow.py",
+        "zip(self.visual_proxies, visual[k:])",
+        "zip(self.visual_proxies, visual[:k])",
+        (HICROPL,),
+    ),
+    Mutation(
+        "hicropl_authors_text_sets_not_shifted",
+        "tools/convert_authors_checkpoint.py",
+        'Series("prompt_learner.cross_prompts_text.{}", "text.deep.{}", 1, 0)',
+        'Series("prompt_learner.cross_prompts_text.{}", "text.deep.{}", 1, 1)',
+        ("tests/tools/test_convert_authors_hicropl.py",),
     ),
 )
 
