@@ -21,6 +21,7 @@ METHODS = {
     "ivlp": ("IVLP", "vit_b16_c2_ep20_batch4_4+4ctx"),
     "maple": ("MaPLe", "vit_b16_c2_ep5_batch4_2ctx"),
     "promptsrc": ("PromptSRC", "vit_b16_c2_ep20_batch4_4+4ctx"),
+    "hicropl": ("HiCroPL", "vit_b16_c2_ep50_batch32_16ctx"),
 }
 SHOTS = "2"
 
@@ -94,7 +95,9 @@ def test_scripts_without_data_say_so_and_exit_2(script, tmp_path):
     assert "DATA is not set" in result.stderr
 
 
-@pytest.mark.parametrize("method", ["coop", "cocoop", "kgcoop", "ivlp", "maple", "promptsrc"])
+@pytest.mark.parametrize(
+    "method", ["coop", "cocoop", "kgcoop", "ivlp", "maple", "promptsrc", "hicropl"]
+)
 @pytest.mark.parametrize("script", ["xd_test.sh", "dg_test.sh"])
 def test_cross_dataset_tests_need_a_finished_imagenet_run(method, script, tmp_path):
     result = run_script(f"{method}/{script}", "imagenetv2", "1", data=tmp_path, output=tmp_path)
