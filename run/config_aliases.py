@@ -8,8 +8,8 @@ train.py prints into the run's log. An alias that has no faithful translation is
 message naming what to write instead.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .user_errors import ConfigError
 
