@@ -101,10 +101,19 @@ is_finished() {
 }
 
 # train.py with the common arguments; resumes from the checkpoints already in the output folder.
+# TORCHRUN_NPROC=N (above 1) starts it with torchrun, one process per GPU (tools/sweep.py sets it).
 run_train_py() {
     local dataset="$1" seed="$2" cfg="$3" outdir="$4"; shift 4
+    local launcher=("$PYTHON")
+    if [ "${TORCHRUN_NPROC:-1}" != 1 ]; then
+        if ! [[ "$TORCHRUN_NPROC" =~ ^[1-9][0-9]*$ ]]; then
+            echo "Error: TORCHRUN_NPROC must be a whole number >= 1, got \"$TORCHRUN_NPROC\"." >&2
+            exit 2
+        fi
+        launcher+=(-m torch.distributed.run --standalone --nproc_per_node "$TORCHRUN_NPROC")
+    fi
     # Run from the caller's folder, so relative paths (DATA, a CLIP file) mean what the user typed.
-    "$PYTHON" "$REPO_ROOT/train.py" \
+    "${launcher[@]}" "$REPO_ROOT/train.py" \
         --root "$DATA" \
         --seed "$seed" \
         --trainer "$TRAINER" \
