@@ -66,7 +66,7 @@ def test_domain_generalization_defaults_to_the_four_imagenet_variants():
 @pytest.mark.parametrize(
     "protocol,methods,message",
     [
-        ("few_shot", ["CoOp"], "CoOp has no few_shot.sh"),
+        ("cross_dataset", ["SEP", "SEEP"], "Unknown method(s) ['SEEP']"),
         ("base2new", ["SEEP"], "Unknown method(s) ['SEEP']"),
     ],
 )
