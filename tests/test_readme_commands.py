@@ -8,6 +8,7 @@ are run with --dry-run; the others name the test that runs their command.
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -39,6 +40,10 @@ EXERCISED_BY = {
     ),
     "python tools/sweep.py --datasets caltech101": (
         "tests/test_readme_commands.py::test_toy_blocks_run_as_written"
+    ),
+    "git clone https://github.com/KaiyangZhou/Dassl.pytorch": (
+        "tests/test_dassl_install.py::"
+        "test_pip_install_editable_without_build_isolation_is_the_dassl_train_py_uses"
     ),
     "python tools/convert_authors_checkpoint.py": (
         "tests/tools/test_convert_authors_checkpoint.py::"
@@ -95,15 +100,28 @@ def test_cluster_sweep_commands_parse_and_plan(tmp_path, monkeypatch, capsys):
 def mirror_of_the_repository(folder):
     """``folder`` with a link to every top-level entry of the repository (no output folders)."""
     for name in os.listdir(REPO_ROOT):
-        if name not in ("output", "toy_data", ".git") and not name.startswith("."):
+        if name not in ("output", "toy_data", "bin") and not name.startswith("."):
             os.symlink(os.path.join(REPO_ROOT, name), os.path.join(folder, name))
+
+
+def tools_bin(folder):
+    """This interpreter as ``python``, and ``torchrun`` where torch was installed without its
+    console script (README: ``python -m torch.distributed.run`` is the same command)."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    os.symlink(sys.executable, bin_dir / "python")
+    if shutil.which("torchrun") is None:
+        shim = bin_dir / "torchrun"
+        shim.write_text(f'#!/bin/bash\nexec "{sys.executable}" -m torch.distributed.run "$@"\n')
+        shim.chmod(0o755)
+    return bin_dir
 
 
 @pytest.mark.slow
 def test_toy_blocks_run_as_written(tmp_path):
     mirror_of_the_repository(tmp_path)
     env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]  # python, torchrun
+    env["PATH"] = os.pathsep.join([str(tools_bin(tmp_path)), env["PATH"]])
     env.pop("CUDA_VISIBLE_DEVICES", None)
     for prefix in ("python tools/make_toy_data.py", "python tools/sweep.py --datasets caltech101"):
         for command in commands(block_starting(prefix)):
