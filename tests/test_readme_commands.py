@@ -8,7 +8,6 @@ are run with --dry-run; the others name the test that runs their command.
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 
@@ -105,14 +104,14 @@ def mirror_of_the_repository(folder):
 
 
 def tools_bin(folder):
-    """This interpreter as ``python``, and ``torchrun`` where torch was installed without its
-    console script (README: ``python -m torch.distributed.run`` is the same command)."""
+    """This interpreter as ``python`` and ``torchrun`` (README: ``python -m
+    torch.distributed.run`` is the same command; a torch installed without its console script
+    has no ``torchrun``)."""
     bin_dir = folder / "bin"
     bin_dir.mkdir()
-    os.symlink(sys.executable, bin_dir / "python")
-    if shutil.which("torchrun") is None:
-        shim = bin_dir / "torchrun"
-        shim.write_text(f'#!/bin/bash\nexec "{sys.executable}" -m torch.distributed.run "$@"\n')
+    for name, arguments in (("python", ""), ("torchrun", "-m torch.distributed.run")):
+        shim = bin_dir / name
+        shim.write_text(f'#!/bin/bash\nexec "{sys.executable}" {arguments} "$@"\n')
         shim.chmod(0o755)
     return bin_dir
 
