@@ -189,7 +189,7 @@ def test_every_method_that_trains_has_a_few_shot_script(family):
         for name in sorted(os.listdir(os.path.join(REPO_ROOT, "scripts")))
         if os.path.isfile(os.path.join(REPO_ROOT, "scripts", name, "base2new_train.sh"))
     ]
-    assert len(methods) == 8
+    assert len(methods) >= 8  # the seven methods here and zero-shot CLIP, and any added since
     for method in methods:
         result, calls = family(f"{method}/few_shot.sh", "dtd", 1, shots=4)
         assert result.returncode == 0, (method, result.stderr)
