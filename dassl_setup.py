@@ -132,5 +132,27 @@ def apply_real_dassl_fixes():
     return fixes
 
 
+def require_importable_dassl():
+    """Exit with one ``Error:`` line when the real Dassl found cannot be imported because one of
+    its own requirements is missing (Dassl on PYTHONPATH without ``pip install -r
+    requirements.txt``), instead of a ModuleNotFoundError traceback."""
+    if using_builtin_subset():
+        return
+    try:
+        importlib.import_module("dassl.engine")
+    except ModuleNotFoundError as error:
+        if not error.name or error.name.split(".")[0] == "dassl":
+            raise
+        package = next(iter(importlib.util.find_spec("dassl").submodule_search_locations or []), "")
+        checkout = os.path.dirname(os.path.abspath(package)) if package else "its checkout"
+        print(
+            f"Error: the Dassl.pytorch at {checkout} needs the module {error.name!r}, which is not "
+            f"installed: pip install -r {os.path.join(checkout, 'requirements.txt')}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
+
+
 if not using_builtin_subset():
+    require_importable_dassl()
     apply_real_dassl_fixes()

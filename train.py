@@ -103,32 +103,33 @@ def quiet_other_processes():
 
 
 def main(args):
-    cfg = setup_cfg(args)
+    config_notes = []  # the family's option names read as ours, for the run's log
+    cfg = setup_cfg(args, config_notes)
     check_run_inputs(cfg, args)
     if launched_by_torchrun() and not (args.eval_only or args.no_train):
         check_global_batch(cfg, world_size())
     if process_rank() != 0:  # under torchrun the main process holds the folder for all
-        run_in_process_group(cfg, args)
+        run_in_process_group(cfg, args, config_notes)
         return
     with run_folder_lock(cfg.OUTPUT_DIR):
         remove_temporary_files(cfg.OUTPUT_DIR)
         names = model_names(cfg)
         check_same_options(cfg.OUTPUT_DIR, run_options(cfg, args.eval_only), names)
-        run_in_process_group(cfg, args)
+        run_in_process_group(cfg, args, config_notes)
 
 
-def run_in_process_group(cfg, args):
+def run_in_process_group(cfg, args, config_notes=()):
     """``run``, in torchrun's process group when torchrun started train.py (the group forms
     once the main process has checked the folder)."""
     if launched_by_torchrun():
         init_process_group(cfg.USE_CUDA)
     try:
-        run(cfg, args)
+        run(cfg, args, config_notes)
     finally:
         close_process_group()
 
 
-def run(cfg, args):
+def run(cfg, args, config_notes=()):
     if cfg.SEED >= 0:
         print(f"Setting fixed seed: {cfg.SEED}")
         set_random_seed(cfg.SEED)
@@ -139,6 +140,8 @@ def run(cfg, args):
     if torch.cuda.is_available() and cfg.USE_CUDA:
         torch.backends.cudnn.benchmark = True
     print_args(args, cfg)
+    for note in config_notes:
+        print(f"Config note: {note}")
     print(f"Dassl: {dassl_setup.dassl_description()}")
     print("Collecting env info ...")
     print(f"** System info **\n{collect_env_info()}\n")

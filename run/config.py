@@ -75,14 +75,18 @@ def _parent_node(cfg, dotted_key):
     return node, leaf
 
 
-def setup_cfg(args):
-    """Defaults <- dataset config <- trainer config <- flags <- options; raises ConfigError."""
+def setup_cfg(args, notes=None):
+    """Defaults <- dataset config <- trainer config <- flags <- options; raises ConfigError.
+
+    The family's option names are read for ``args.trainer`` (run/config_aliases.py); a line
+    per rewrite is appended to ``notes``, for the run's log."""
     cfg = project_cfg_default()
+    trainer = getattr(args, "trainer", None)
     if args.dataset_config_file:
-        merge_config_file(cfg, args.dataset_config_file)
+        merge_config_file(cfg, args.dataset_config_file, trainer, notes)
     if args.config_file:
-        merge_config_file(cfg, args.config_file)
+        merge_config_file(cfg, args.config_file, trainer, notes)
     _apply_command_line(cfg, args)
-    merge_options(cfg, args.opts)
+    merge_options(cfg, args.opts, trainer, notes)
     cfg.freeze()
     return cfg

@@ -5,6 +5,11 @@ traceback, and a wrong type as ``Type mismatch (<class 'float'> vs. <class 'int'
 every key and value is checked before yacs merges it, and a problem becomes a ConfigError that
 names the key, where it came from (file or command line), the closest valid key and the
 expected type.
+
+Configs of the CoOp family load as their authors wrote them: an int where a float is expected
+is widened (a float where an int is expected is still refused: it would be truncated), and the
+option names and values of KgCoOp's and SEP's authors are read as documented aliases of ours
+(run/config_aliases.py), each rewrite noted for the log.
 """
 
 import difflib
@@ -13,6 +18,7 @@ import os
 import yaml
 from yacs.config import CfgNode
 
+from .config_aliases import resolve_alias
 from .user_errors import ConfigError
 
 COMMAND_LINE = "on the command line"
@@ -69,8 +75,8 @@ def unknown_key_error(key, cfg, source):
 
 
 def _type_hint(expected, given):
-    if expected is float and isinstance(given, int) and not isinstance(given, bool):
-        return f" Write {given}.0 for a float."
+    if expected is int and isinstance(given, float):
+        return " Write a whole number: a float is never truncated to an int."
     if expected in (tuple, list) and not isinstance(given, (tuple, list)):
         return " Write a list such as (224, 224) or [a, b] (quoted on the command line)."
     return ""
@@ -89,6 +95,8 @@ def checked_value(key, value, default, source):
             "use a number, string, boolean, list or null (quote it to keep it a string)."
         )
     value = CfgNode._decode_cfg_value(value)
+    if type(default) is float and type(value) is int:  # 25 for 25.0: exact, never truncated
+        return float(value)
     compatible = (
         type(value) is type(default)
         or value is None
@@ -105,14 +113,10 @@ def checked_value(key, value, default, source):
 
 
 def check_mapping(mapping, node, cfg, source, prefix=""):
-    """Check every key and value of a loaded YAML mapping against the config node it updates."""
+    """Check every key and value of a loaded YAML mapping against the config node it updates;
+    ints given for floats are widened in ``mapping``."""
     for key, value in mapping.items():
         full_key = f"{prefix}{key}"
-        if not isinstance(key, str):
-            raise ConfigError(
-                f'Config key {full_key!r} {source} is not a name: keys are '
-                "UPPER_CASE words such as OPTIM or MAX_EPOCH."
-            )
         if key not in node:
             raise unknown_key_error(full_key, cfg, source)
         default = node[key]
@@ -125,7 +129,9 @@ def check_mapping(mapping, node, cfg, source, prefix=""):
                 )
             check_mapping(value, default, cfg, source, prefix=f"{full_key}.")
         else:
-            checked_value(full_key, value, default, source)
+            checked = checked_value(full_key, value, default, source)
+            if type(value) is int and type(checked) is float:
+                mapping[key] = checked
 
 
 def load_yaml_mapping(path):
@@ -166,8 +172,42 @@ def _merged_by_yacs(merge, source):
         raise ConfigError(f"Cannot merge the options {source} into the config: {error}") from error
 
 
-def merge_config_file(cfg, path):
-    """``cfg.merge_from_file(path)`` with every key and value checked first."""
+def _leaves(mapping, node, source, prefix=""):
+    """``(dotted key, value)`` for every value of ``mapping``; a mapping given for one of the
+    config's values stays whole (check_mapping refuses it with its own message)."""
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise ConfigError(
+                f"Config key {prefix}{key!r} {source} is not a name: keys are UPPER_CASE "
+                "words such as OPTIM or MAX_EPOCH."
+            )
+        child = node.get(key) if isinstance(node, CfgNode) else None
+        if isinstance(value, dict) and value and (child is None or isinstance(child, CfgNode)):
+            yield from _leaves(value, child, source, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def resolved_mapping(mapping, cfg, trainer, source, notes):
+    """``mapping`` with the family's aliases (run/config_aliases.py) rewritten to our keys."""
+    resolved = {}
+    for key, value in _leaves(mapping, cfg, source):
+        our_key, value, note = resolve_alias(key, value, trainer)
+        if note is not None:
+            notes.append(f"{note} ({source})")
+        if our_key is None:
+            continue
+        *parents, leaf = our_key.split(".")
+        section = resolved
+        for name in parents:
+            section = section.setdefault(name, {})
+        section[leaf] = value
+    return resolved
+
+
+def merge_config_file(cfg, path, trainer=None, notes=None):
+    """``cfg.merge_from_file(path)`` with the family's aliases resolved for ``trainer`` and every
+    key and value checked first; a note per alias is appended to ``notes``."""
     source = f'in config file "{path}"'
     if not os.path.isfile(path):
         raise ConfigError(
@@ -178,19 +218,32 @@ def merge_config_file(cfg, path):
         raise ConfigError(
             f'Config file "{path}" must be a YAML file ({", ".join(YAML_EXTENSIONS)}).'
         )
-    check_mapping(load_yaml_mapping(path), cfg, cfg, source)
-    _merged_by_yacs(lambda: cfg.merge_from_file(path), source)
+    notes = [] if notes is None else notes
+    mapping = resolved_mapping(load_yaml_mapping(path), cfg, trainer, source, notes)
+    check_mapping(mapping, cfg, cfg, source)
+    _merged_by_yacs(lambda: cfg.merge_from_other_cfg(CfgNode(mapping)), source)
 
 
-def merge_options(cfg, options):
-    """``cfg.merge_from_list(options)`` with every key and value checked first."""
+def merge_options(cfg, options, trainer=None, notes=None):
+    """``cfg.merge_from_list(options)`` with the family's aliases resolved for ``trainer`` and
+    every key and value checked first; a note per alias is appended to ``notes``."""
     options = list(options or [])
     if len(options) % 2:
         raise ConfigError(
             f'Config options {COMMAND_LINE} come in KEY VALUE pairs; "{options[-1]}" has no '
             f"value (options given: {' '.join(map(str, options))})."
         )
+    notes = [] if notes is None else notes
+    merged = []
     for key, value in zip(options[0::2], options[1::2]):
+        decoded = CfgNode._decode_cfg_value(value)
+        our_key, translated, note = resolve_alias(str(key), decoded, trainer)
+        if note is not None:
+            notes.append(f"{note} ({COMMAND_LINE})")
+        if our_key is None:
+            continue
+        if our_key != key or translated is not decoded:
+            key, value = our_key, translated
         node = cfg
         *parents, leaf = str(key).split(".")
         for name in parents:
@@ -204,5 +257,6 @@ def merge_options(cfg, options):
                 f'"{key}" {COMMAND_LINE} is a section, not a value: name one of its keys, '
                 f'e.g. "{key}.{next(iter(node[leaf]), "KEY")}".'
             )
-        checked_value(key, value, node[leaf], COMMAND_LINE)
-    _merged_by_yacs(lambda: cfg.merge_from_list(options), COMMAND_LINE)
+        checked = checked_value(key, value, node[leaf], COMMAND_LINE)
+        merged += [key, checked if type(checked) is not type(decoded) else value]
+    _merged_by_yacs(lambda: cfg.merge_from_list(merged), COMMAND_LINE)

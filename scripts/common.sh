@@ -6,12 +6,14 @@
 #   XD_CFG       optional config for cross-dataset / domain-generalisation training
 #   METHOD_OPTS  optional array of yacs options the method always passes
 # and calls one of the functions at the bottom with "$@".
-# Environment: DATA (dataset root, required), OUTPUT (default output), SHOTS (default 16),
-# PYTHON (default python).
+# Environment: DATA (dataset root, required), OUTPUT (default output), SHOTS (default 16;
+# required by few_shot.sh), PYTHON (default python), TRAINER_CONFIG (optional: another config
+# of configs/trainers/$TRAINER/ than the script's, as the family's scripts take one).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTPUT="${OUTPUT:-output}"
+SHOTS_GIVEN="${SHOTS:+yes}"
 SHOTS="${SHOTS:-16}"
 PYTHON="${PYTHON:-python}"
 METHOD_OPTS=("${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}")
@@ -56,6 +58,25 @@ check_inputs() {  # dataset (or "") seed
     check_seed "$2"
     check_shots
     if [ -n "$1" ]; then dataset_config "$1" >/dev/null; fi
+    check_trainer_config
+}
+
+check_trainer_config() {
+    [ -n "${TRAINER_CONFIG:-}" ] || return 0
+    if [ ! -f "$REPO_ROOT/configs/trainers/$TRAINER/$TRAINER_CONFIG.yaml" ]; then
+        local known
+        known=$(cd "$REPO_ROOT/configs/trainers/$TRAINER" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' ')
+        echo "Error: no config \"$TRAINER_CONFIG\" for $TRAINER (configs/trainers/$TRAINER/$TRAINER_CONFIG.yaml); known: $known" >&2
+        exit 2
+    fi
+}
+
+# The family's cross-dataset scripts also evaluate on the ImageNet variants (domain generalisation).
+transfer_protocol() {  # protocol dataset
+    case "$2" in
+        imagenetv2|imagenet_sketch|imagenet_a|imagenet_r) echo domain_generalization ;;
+        *) echo "$1" ;;
+    esac
 }
 
 dataset_config() {
@@ -70,6 +91,7 @@ dataset_config() {
 }
 
 config_for() {
+    if [ -n "${TRAINER_CONFIG:-}" ]; then echo "$TRAINER_CONFIG"; return; fi
     case "$1" in
         imagenet|sun397) echo "${LARGE_CFG:-$CFG}" ;;
         world_*) echo world ;;  # the generated world: configs/trainers/$TRAINER/world.yaml
@@ -101,10 +123,19 @@ is_finished() {
 }
 
 # train.py with the common arguments; resumes from the checkpoints already in the output folder.
+# TORCHRUN_NPROC=N (above 1) starts it with torchrun, one process per GPU (tools/sweep.py sets it).
 run_train_py() {
     local dataset="$1" seed="$2" cfg="$3" outdir="$4"; shift 4
+    local launcher=("$PYTHON")
+    if [ "${TORCHRUN_NPROC:-1}" != 1 ]; then
+        if ! [[ "$TORCHRUN_NPROC" =~ ^[1-9][0-9]*$ ]]; then
+            echo "Error: TORCHRUN_NPROC must be a whole number >= 1, got \"$TORCHRUN_NPROC\"." >&2
+            exit 2
+        fi
+        launcher+=(-m torch.distributed.run --standalone --nproc_per_node "$TORCHRUN_NPROC")
+    fi
     # Run from the caller's folder, so relative paths (DATA, a CLIP file) mean what the user typed.
-    "$PYTHON" "$REPO_ROOT/train.py" \
+    "${launcher[@]}" "$REPO_ROOT/train.py" \
         --root "$DATA" \
         --seed "$seed" \
         --trainer "$TRAINER" \
@@ -169,10 +200,17 @@ base2new_test() {
 
 # Cross-dataset transfer and domain generalisation: train once on all ImageNet classes...
 xd_train() {
-    [ "$#" -ge 1 ] || usage_exit "SEED"
+    [ "$#" -ge 1 ] || usage_exit "[imagenet] SEED"
+    # MaPLe's and PromptSRC's scripts name the training set first: "xd_train.sh imagenet 1".
+    require_data_root
+    if [ "$1" = imagenet ]; then shift; [ "$#" -ge 1 ] || usage_exit "[imagenet] SEED"; fi
+    if [ -f "$REPO_ROOT/configs/datasets/$1.yaml" ]; then
+        echo "Error: $0 trains on ImageNet only, got \"$1\": run it as $0 [imagenet] SEED." >&2
+        exit 2
+    fi
     local seed="$1"; shift
     check_inputs "" "$seed"
-    local cfg="${XD_CFG:-$CFG}"
+    local cfg="${TRAINER_CONFIG:-${XD_CFG:-$CFG}}"
     local outdir
     outdir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
     announce "$outdir" || return 0
@@ -187,23 +225,33 @@ xd_test() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg="${XD_CFG:-$CFG}"
+    protocol=$(transfer_protocol "$protocol" "$dataset")
+    local cfg="${TRAINER_CONFIG:-${XD_CFG:-$CFG}}"
     local tag; tag=$(run_tag "$cfg" "$@")
     local model_dir
     model_dir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
     local outdir
     outdir="$(absolute "$OUTPUT")/${protocol}/test/${dataset}/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
-    if ! is_finished "$model_dir"; then
+    local model_args=(--model-dir "$model_dir")
+    if [ "$TRAINER" = "ZeroshotCLIP" ]; then
+        model_args=()
+    elif ! is_finished "$model_dir"; then
         echo "No finished ImageNet training in $model_dir: run xd_train.sh $seed first." >&2
         exit 1
     fi
     announce "$outdir" || return 0
-    run_train_py "$dataset" "$seed" "$cfg" "$outdir" --model-dir "$model_dir" --eval-only \
+    run_train_py "$dataset" "$seed" "$cfg" "$outdir" "${model_args[@]+"${model_args[@]}"}" --eval-only \
         "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
 }
 
 few_shot_train() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
+    # PromptSRC's own few_shot.sh takes "DATASET SHOTS": without SHOTS set, "few_shot.sh dtd 4"
+    # would silently run seed 4 with 16 shots.
+    if [ -z "$SHOTS_GIVEN" ]; then
+        echo "Error: set SHOTS for few-shot runs: SHOTS=4 bash $0 $1 SEED (this script's second argument is the seed)." >&2
+        exit 2
+    fi
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
     local cfg; cfg=$(config_for "$dataset")

@@ -57,9 +57,13 @@ def test_command_line_type_mismatch_says_expected_and_got(toy, tmp_path, run_tra
     assert '"OPTIM.MAX_EPOCH" on the command line: expected int, got str (\'ten\')' in result.err
 
 
-def test_int_for_a_float_key_suggests_writing_a_float():
-    with pytest.raises(ConfigError, match=r"expected float, got int \(1\).*Write 1\.0"):
-        merge_options(project_cfg_default(), ["OPTIM.LR", "1"])
+def test_int_for_a_float_key_is_widened_and_a_float_for_an_int_key_refused():
+    cfg = project_cfg_default()
+    merge_options(cfg, ["OPTIM.LR", "1", "TRAINER.PROMPTSRC.GPA_MEAN", "7"])
+    assert type(cfg.OPTIM.LR) is float and cfg.OPTIM.LR == 1.0
+    assert type(cfg.TRAINER.PROMPTSRC.GPA_MEAN) is float and cfg.TRAINER.PROMPTSRC.GPA_MEAN == 7.0
+    with pytest.raises(ConfigError, match=r"expected int, got float \(2\.0\).*never truncated"):
+        merge_options(project_cfg_default(), ["OPTIM.MAX_EPOCH", "2.0"])
 
 
 def test_yaml_type_mismatch_names_the_file(tmp_path):

@@ -108,7 +108,7 @@ def test_cross_dataset_tests_need_a_finished_imagenet_run(method, script, tmp_pa
 
 @pytest.mark.parametrize("dataset, expected", [("dtd", "45.0 5.0"), ("caltech101", None)])
 def test_promptsrc_few_shot_sets_the_authors_gpa_for_its_five_datasets(dataset, expected, tmp_path):
-    env = dict(os.environ, DATA=str(tmp_path), OUTPUT=str(tmp_path), PYTHON="echo")
+    env = dict(os.environ, DATA=str(tmp_path), OUTPUT=str(tmp_path), PYTHON="echo", SHOTS="16")
     result = subprocess.run(
         ["bash", os.path.join(REPO_ROOT, "scripts", "promptsrc", "few_shot.sh"), dataset, "1"],
         env=env,

@@ -117,7 +117,8 @@ def test_slurm_sweep_is_one_job_array_of_the_scripts_calls(tmp_path, monkeypatch
         with open(path, "rb") as file:
             commands.append(pickle.load(file).function.command)
     assert commands == [
-        ["bash", "-c", job_shell_line(job, environment, os.getcwd())] for job in jobs
+        ["bash", "-c", f"trap '' USR2; {job_shell_line(job, environment, os.getcwd())}"]
+        for job in jobs
     ]
 
 
@@ -153,7 +154,7 @@ def test_local_sweep_runs_the_scripts_prints_the_table_and_skips_what_is_finishe
 def test_slurm_path_runs_through_submitit_without_a_cluster(toy_data_root, tmp_path, capsys):
     output = tmp_path / "output"
     argv = toy_sweep_argv(toy_data_root, output, "ZeroshotCLIP")
-    assert sweep.main([*argv, "--executor", "slurm"], cluster="debug") == 0
+    assert sweep.main([*argv, "--executor", "debug"]) == 0
     assert "done: base2new-ZeroshotCLIP-caltech101-seed1" in capsys.readouterr().out
     assert (
         len(glob.glob(str(output / "base2new" / "*" / "*" / "*" / "*" / "*" / "*" / "result.json")))
@@ -192,3 +193,154 @@ def test_a_stopped_local_sweep_stops_its_running_job_and_starts_no_other(tmp_pat
             os.kill(job_pid, 0)
             time.sleep(0.05)
     assert not (tmp_path / "queued_ran").exists()
+
+
+def submit_to_fake_slurm(tmp_path, monkeypatch, *extra):
+    bin_dir = fake_slurm(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    argv = [
+        "--datasets", "dtd", "--seeds", "1", "2", "--methods", "CoOp",
+        "--output", str(tmp_path / "output"), "--data", str(tmp_path),
+        "--executor", "slurm", "--no-wait", *extra,
+    ]  # fmt: skip
+    status = sweep.main(argv)
+    return status, (bin_dir / "submitted.sh").read_text()
+
+
+def pickled_commands(tmp_path):
+    commands = []
+    for path in sorted(glob.glob(str(tmp_path / "output" / "sweeps" / "slurm" / "*.pkl"))):
+        with open(path, "rb") as file:  # submitit's own file, written by this test
+            commands.append(pickle.load(file).function.command[-1])
+    return commands
+
+
+def test_slurm_options_reach_the_sbatch_file(tmp_path, monkeypatch, capsys):
+    status, submission = submit_to_fake_slurm(
+        tmp_path, monkeypatch,
+        "--account", "proj42", "--qos", "high", "--mem", "64G", "--constraint", "a100",
+        "--gpus-per-job", "4", "--sbatch", "exclude=node12", "--sbatch=--mail-type=END",
+        "--sbatch", "#SBATCH --requeue",
+    )  # fmt: skip
+    assert status == 0
+    sbatch_lines = set(submission.splitlines())
+    for line in (
+        "#SBATCH --account=proj42",
+        "#SBATCH --qos=high",
+        "#SBATCH --mem=64G",
+        "#SBATCH --constraint=a100",
+        "#SBATCH --gpus-per-node=4",
+        "#SBATCH --ntasks-per-node=1",
+        "#SBATCH --exclude=node12",
+        "#SBATCH --mail-type=END",
+        "#SBATCH --requeue",
+        "#SBATCH --signal=USR2@120",  # submitit's warning before the time limit: requeue
+    ):
+        assert line in sbatch_lines, line
+    assert f"export PYTHONPATH={REPO_ROOT}" in submission
+    # one task of 4 GPUs: the scripts start train.py with torchrun, 4 processes
+    commands = pickled_commands(tmp_path)
+    assert len(commands) == 2 and all("TORCHRUN_NPROC=4" in command for command in commands)
+
+
+def test_gres_replaces_the_gpu_count(tmp_path, monkeypatch):
+    status, submission = submit_to_fake_slurm(tmp_path, monkeypatch, "--gres", "gpu:a100:2")
+    assert status == 0
+    assert "#SBATCH --gres=gpu:a100:2" in submission
+    assert "--gpus-per-node" not in submission
+
+
+def test_submission_prints_which_array_task_is_which_job(tmp_path, monkeypatch, capsys):
+    assert submit_to_fake_slurm(tmp_path, monkeypatch)[0] == 0
+    printed = capsys.readouterr().out
+    assert "4242_0  base2new-CoOp-dtd-seed1" in printed
+    assert "4242_1  base2new-CoOp-dtd-seed2" in printed
+
+
+def test_an_sbatch_refusal_is_one_error_line(tmp_path, monkeypatch, capsys):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    sbatch = bin_dir / "sbatch"
+    refusal = "sbatch: error: Invalid account or account/partition"
+    sbatch.write_text(f'#!/bin/bash\necho "{refusal}" >&2\nexit 1\n')
+    sbatch.chmod(0o755)
+    (bin_dir / "srun").symlink_to("/bin/true")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    argv = ["--datasets", "dtd", "--seeds", "1", "--methods", "CoOp", "--data", str(tmp_path)]
+    argv += ["--output", str(tmp_path / "output"), "--executor", "slurm", "--account", "nope"]
+    assert sweep.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "Error: sbatch refused the job array: sbatch: error: Invalid account or account/partition\n"
+    )
+
+
+def test_slurm_off_cluster_is_one_error_line(tmp_path, monkeypatch, capsys):
+    no_sbatch = [
+        folder
+        for folder in os.environ["PATH"].split(os.pathsep)
+        if not os.path.exists(os.path.join(folder, "sbatch"))
+    ]
+    monkeypatch.setenv("PATH", os.pathsep.join(no_sbatch))
+    argv = ["--datasets", "dtd", "--methods", "SEP", "--data", str(tmp_path), "--executor", "slurm"]
+    assert sweep.main([*argv, "--output", str(tmp_path / "output")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("Error: --executor slurm needs SLURM")
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--datasets", "dtdd"], 'Error: Unknown dataset "dtdd". Did you mean "dtd"?'),
+        (["--datasets", "dtd", "--seeds", "-1"], "Error: --seeds: a seed must be a whole number"),
+        (["--datasets", "dtd", "--seeds", str(2**32)], "Error: --seeds: a seed must be"),
+        (["--datasets", "dtd", "--gpus", "-1"], "Error: --gpus must be 0"),
+        (["--datasets", "dtd", "--shots", "0"], "Error: --shots must be at least 1"),
+        (["--datasets", "dtd", "--sbatch", "two words"], "Error: --sbatch \"two words\""),
+    ],
+)
+def test_mistakes_are_one_error_line_before_any_job(extra, message, tmp_path, capsys):
+    argv = ["--methods", "SEP", "--data", str(tmp_path), "--output", str(tmp_path / "out"), *extra]
+    assert sweep.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_too_many_gpus_is_one_error_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    argv = ["--datasets", "dtd", "--methods", "SEP", "--data", str(tmp_path), "--gpus", "2"]
+    assert sweep.main([*argv, "--output", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        "Error: --gpus 2, but 0 GPU(s) are visible (none): ask for fewer, or --gpus 0 to run on "
+        "the CPU\n"
+    )
+
+
+def test_ctrl_c_is_one_line(tmp_path, monkeypatch, capsys):
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "run_local", interrupted)
+    argv = ["--datasets", "dtd", "--methods", "SEP", "--data", str(tmp_path), "--gpus", "0"]
+    assert sweep.main([*argv, "--output", str(tmp_path / "out")]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("Interrupted: ") and err.count("\n") == 1
+
+
+def test_torchrun_nproc_starts_train_py_under_torchrun(tmp_path):
+    recorder = tmp_path / "python"
+    recorder.write_text(f'#!/bin/bash\necho "$@" > {tmp_path}/argv\n')
+    recorder.chmod(0o755)
+    env = dict(os.environ, DATA=str(tmp_path), OUTPUT=str(tmp_path / "out"))
+    env.update(PYTHON=str(recorder), TORCHRUN_NPROC="2")
+    script = os.path.join(REPO_ROOT, "scripts", "coop", "base2new_train.sh")
+    subprocess.run(["bash", script, "dtd", "1"], env=env, check=True, capture_output=True)
+    argv = (tmp_path / "argv").read_text().split()
+    assert argv[:6] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                        os.path.join(REPO_ROOT, "train.py")]  # fmt: skip
+    env["TORCHRUN_NPROC"] = "two"
+    result = subprocess.run(["bash", script, "dtd", "1"], env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == 'Error: TORCHRUN_NPROC must be a whole number >= 1, got "two".\n'

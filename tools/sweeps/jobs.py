@@ -137,6 +137,8 @@ class MethodScripts:
 
     def transfer(self, protocol, dataset, seed):
         script = "xd_test.sh" if protocol == "cross_dataset" else "dg_test.sh"
+        if dataset in IMAGENET_VARIANTS:  # the scripts file these under domain generalisation
+            protocol = "domain_generalization"
         return self.call(script, (dataset, seed), (protocol, "test", dataset))
 
     def few_shot(self, dataset, seed):

@@ -66,7 +66,7 @@ def test_domain_generalization_defaults_to_the_four_imagenet_variants():
 @pytest.mark.parametrize(
     "protocol,methods,message",
     [
-        ("few_shot", ["CoOp"], "CoOp has no few_shot.sh"),
+        ("cross_dataset", ["SEP", "SEEP"], "Unknown method(s) ['SEEP']"),
         ("base2new", ["SEEP"], "Unknown method(s) ['SEEP']"),
     ],
 )
@@ -95,3 +95,9 @@ def test_a_job_is_one_shell_line_stopping_at_the_first_failing_call():
         "cd '/work dir' && export DATA=/data OUTPUT=/out && "
         f"bash {scripts}/base2new_train.sh dtd 1 && bash {scripts}/base2new_test.sh dtd 1"
     )
+
+
+def test_a_cross_dataset_imagenet_variant_is_found_where_the_scripts_file_it():
+    (job,) = expand("cross_dataset", ["imagenet_a"], [1], ["CoOp"], "/out")
+    assert job.calls[1].command() == "bash scripts/coop/xd_test.sh imagenet_a 1"
+    assert job.calls[1].output_dir.startswith("/out/domain_generalization/test/imagenet_a/")
