@@ -10,7 +10,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 
 
 def printed_command(script, *args, tmp_path):
-    env = dict(os.environ, DATA=str(tmp_path), OUTPUT=str(tmp_path), PYTHON="echo")
+    env = dict(os.environ, DATA=str(tmp_path), OUTPUT=str(tmp_path), PYTHON="echo", SHOTS="16")
     result = subprocess.run(
         ["bash", os.path.join(REPO_ROOT, "scripts", "hicropl", script), *args],
         env=env,
