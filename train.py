@@ -111,8 +111,8 @@ def main(args):
         run_in_process_group(cfg, args)
         return
     with run_folder_lock(cfg.OUTPUT_DIR):
-        remove_temporary_files(cfg.OUTPUT_DIR)
         names = model_names(cfg)
+        remove_temporary_files(cfg.OUTPUT_DIR, names)
         check_same_options(cfg.OUTPUT_DIR, run_options(cfg, args.eval_only), names)
         run_in_process_group(cfg, args)
 

@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import datetime
 import functools
-import json
 import os
 import platform
 import sys
@@ -41,6 +40,7 @@ from benchmarks.method_models import (  # noqa: E402
 )
 from benchmarks.report import add_ratios, breakdown_table, methods_table, variants_table  # noqa: E402
 from benchmarks.straightforward import VARIANTS  # noqa: E402
+from run.atomic_files import write_json_atomic  # noqa: E402
 
 DEFAULT_METHODS = ("ZeroshotCLIP", "CoOp", "KgCoOp", "SEP", "IVLP", "MaPLe", "PromptSRC")
 ATTENTION_OP_WORDS = ("attention", "softmax", "bmm")
@@ -330,9 +330,7 @@ def run_metadata(args, device, meter):
 def write_json(path, report):
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(f"{path}.tmp", "w") as file:
-            json.dump(report, file, indent=2)
-        os.replace(f"{path}.tmp", path)
+        write_json_atomic(path, report, indent=2)
 
 
 def run(args):

@@ -8,6 +8,8 @@ import sys
 
 import torch
 
+from run.atomic_files import atomic_path
+from run.untrusted_files import load_checkpoint_file
 from run.user_errors import UserError
 
 
@@ -18,7 +20,7 @@ class ConversionError(UserError, ValueError):
 def read_checkpoint(path):
     """``(state_dict, epoch)`` of a checkpoint saved by Dassl's ``save_model``."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)  # a trusted file
+        checkpoint = load_checkpoint_file(path)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
         raise ConversionError(f'"{path}" cannot be read as a checkpoint ({error})') from error
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
@@ -38,13 +40,8 @@ def write_run(out_dir, states, epoch):
         )
     for name, path in paths.items():
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp_path = f"{path}.tmp.{os.getpid()}"
-        try:
+        with atomic_path(path) as tmp_path:
             torch.save({"state_dict": states[name], "epoch": epoch}, tmp_path)
-            os.replace(tmp_path, path)
-        finally:
-            if os.path.lexists(tmp_path):
-                os.remove(tmp_path)
     return list(paths.values())
 
 

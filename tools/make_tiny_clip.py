@@ -8,9 +8,15 @@ set to its path) loads. Used by the tests and the offline demo; it knows nothing
 
 import argparse
 import os
+import sys
 
 import torch
 from clip.model import CLIP
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from run.atomic_files import atomic_path  # noqa: E402
 
 # Small enough for 2 CPU cores, yet with every structural feature of ViT CLIP; the vision
 # width differs from the text width (as 768 vs 512 in ViT-B/16) so no code can mix them up,
@@ -57,9 +63,8 @@ def build_tiny_clip(seed=0, **overrides):
 def write_tiny_clip(path, seed=0, **overrides):
     model = build_tiny_clip(seed=seed, **overrides)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp_path = f"{path}.tmp"
-    torch.save(model.state_dict(), tmp_path)
-    os.replace(tmp_path, path)
+    with atomic_path(path) as tmp_path:
+        torch.save(model.state_dict(), tmp_path)
     return path
 
 

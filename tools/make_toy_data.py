@@ -13,7 +13,6 @@ jitter and noise, so a classifier can learn them; the output depends only on the
 
 import argparse
 import io
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from PIL import Image
 if __package__ in (None, ""):  # run as a script: make `tools.` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from run.atomic_files import write_json_atomic  # noqa: E402
 from tools.make_tiny_clip import write_tiny_clip  # noqa: E402
 
 DATASET_FOLDER = "caltech-101"
@@ -154,10 +154,7 @@ def make_toy_caltech101(root, num_classes=6, images_per_class=12, image_size=32,
             split[key].extend([relpath, label, classname] for relpath in sorted(paths))
 
     split_path = os.path.join(dataset_dir, SPLIT_FILE)
-    tmp_path = f"{split_path}.tmp"
-    with open(tmp_path, "w") as file:
-        json.dump(split, file, indent=4)
-    os.replace(tmp_path, split_path)
+    write_json_atomic(split_path, split, indent=4)
 
     tiny_clip_path = write_tiny_clip(os.path.join(root, "tiny_clip.pt"), seed=seed)
     return ToyData(

@@ -25,8 +25,9 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import datasets  # noqa: E402,F401  (registers the world datasets)
 from datasets.world import WorldDataset  # noqa: E402
+from run.atomic_files import write_text_atomic  # noqa: E402
 from tools.world import vocabulary  # noqa: E402
-from tools.world.build_files import source_digest, write_text_atomic  # noqa: E402
+from tools.world.build_files import source_digest  # noqa: E402
 from tools.world.render import render  # noqa: E402
 
 NUM_CLASSES = 16
@@ -88,9 +89,9 @@ def write_world_dataset(dataset_cls, root, seed=0, image_size=32):
                 split[key].append([relpath, label, names[class_id]])
 
     write_text_atomic(
-        json.dumps(split, indent=1), os.path.join(folder, dataset_cls.split_file_name)
+        os.path.join(folder, dataset_cls.split_file_name), json.dumps(split, indent=1)
     )
-    write_text_atomic(json.dumps(stamp), stamp_path)
+    write_text_atomic(stamp_path, json.dumps(stamp))
     return folder
 
 

@@ -16,8 +16,10 @@ import time
 
 import torch
 
+from run.atomic_files import atomic_path, write_text_atomic
+
 from . import pretrain as pretraining
-from .build_files import atomic_write, source_digest, write_text_atomic
+from .build_files import source_digest
 
 CACHE_DIR = os.path.expanduser("~/.cache/sep-prompt-tuning")
 CURRENT_LINK = "world_clip.pt"
@@ -42,11 +44,12 @@ def build_world_clip(path, config=pretraining.DEFAULT_CONFIG, progress=True, eva
         "wall_seconds": round(time.time() - start, 1),
         "cpu_seconds": round(time.process_time() - cpu_start, 1),
     }
-    atomic_write(lambda tmp: torch.save(model.state_dict(), tmp), path)
+    with atomic_path(path) as tmp_path:
+        torch.save(model.state_dict(), tmp_path)
     with pretraining.deterministic_torch(config.threads):  # fp16 matmuls are slow on a CPU
         accuracy, chance = pretraining.zero_shot_accuracy(model.float(), per_class=eval_per_class)
     report.update(zero_shot_top1=accuracy, chance=chance, eval_images_per_class=eval_per_class)
-    write_text_atomic(json.dumps(report, indent=2), os.path.splitext(path)[0] + ".json")
+    write_text_atomic(os.path.splitext(path)[0] + ".json", json.dumps(report, indent=2))
     return report
 
 
@@ -62,5 +65,6 @@ def world_clip_path(config=pretraining.DEFAULT_CONFIG, cache_dir=None, progress=
             f"(chance {report['chance']:.1f}%), {report['wall_seconds']:.0f} s"
         )
     link = os.path.join(cache_dir, CURRENT_LINK)
-    atomic_write(lambda tmp: os.symlink(os.path.basename(path), tmp), link)
+    with atomic_path(link) as tmp_path:
+        os.symlink(os.path.basename(path), tmp_path)
     return path
