@@ -1,0 +1,49 @@
+"""What every command-line tool shares with train.py: a user mistake ends in one ``Error: ...``
+line on stderr and status 2, Ctrl-C in one line and status 130, and a full or read-only disk in
+one line naming the path. Any other exception is a bug and keeps its traceback."""
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable
+
+from .disk_errors import disk_write_error, is_write_failure
+from .user_errors import ConfigError, UserError, short_message
+
+USER_ERROR_STATUS = 2
+INTERRUPTED_STATUS = 130
+
+
+class ToolArgumentParser(argparse.ArgumentParser):
+    """argparse, with a bad command line reported as one ``Error:`` line (not usage + error)."""
+
+    def error(self, message):
+        print(f"Error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        sys.exit(USER_ERROR_STATUS)
+
+
+def refuse(condition: bool, message: str) -> None:
+    """Raise a ConfigError with ``message`` when ``condition`` holds (an argument check)."""
+    if condition:
+        raise ConfigError(message)
+
+
+def reports_user_errors(main: Callable[..., int]) -> Callable[..., int]:
+    """``main(argv)`` whose user errors, write failures and Ctrl-C each end in one line."""
+
+    @functools.wraps(main)
+    def wrapper(argv=None):
+        try:
+            return main(argv)
+        except KeyboardInterrupt:
+            print("Interrupted; nothing half-written was left behind.", file=sys.stderr)
+            return INTERRUPTED_STATUS
+        except (UserError, OSError) as error:
+            if not isinstance(error, UserError):
+                if not is_write_failure(error):
+                    raise
+                error = disk_write_error(getattr(error, "filename", None) or "?", error)
+            print(f"Error: {short_message(error)}", file=sys.stderr)
+            return USER_ERROR_STATUS
+
+    return wrapper
