@@ -17,6 +17,7 @@ import time
 import torch
 
 from run.atomic_files import atomic_path, write_text_atomic
+from run.user_errors import UserError
 
 from . import pretrain as pretraining
 from .build_files import source_digest
@@ -29,11 +30,29 @@ def cache_key(config):
     return source_digest(json.dumps(config.as_dict(), sort_keys=True))
 
 
-def build_world_clip(path, config=pretraining.DEFAULT_CONFIG, progress=True, eval_per_class=50):
+class PretrainingFailed(UserError, RuntimeError):
+    """Pretraining ended with a CLIP no better than chance: nothing is written."""
+
+
+def report_path(path):
+    return os.path.splitext(path)[0] + ".json"
+
+
+def build_world_clip(
+    path,
+    config=pretraining.DEFAULT_CONFIG,
+    progress=True,
+    eval_per_class=50,
+    require_learning=True,
+):
     """Pretrain, save the state_dict to ``path`` and a JSON report beside it; return the report.
 
     The report holds the zero-shot top-1 over all classes on ``eval_per_class`` held-out images
-    per class of the pretraining distribution.
+    per class of the pretraining distribution. It is written before the checkpoint, whose
+    presence marks a finished build, so a kill in between never leaves a checkpoint without its
+    report. With ``require_learning`` (off only for smoke builds of a few steps), a CLIP whose
+    zero-shot top-1 is not above twice chance has learnt nothing usable (too few steps, a
+    diverged loss): PretrainingFailed, and neither file is written.
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     start, cpu_start = time.time(), time.process_time()
@@ -44,12 +63,20 @@ def build_world_clip(path, config=pretraining.DEFAULT_CONFIG, progress=True, eva
         "wall_seconds": round(time.time() - start, 1),
         "cpu_seconds": round(time.process_time() - cpu_start, 1),
     }
-    with atomic_path(path) as tmp_path:
-        torch.save(model.state_dict(), tmp_path)
+    state = {key: value.clone() for key, value in model.state_dict().items()}
     with pretraining.deterministic_torch(config.threads):  # fp16 matmuls are slow on a CPU
         accuracy, chance = pretraining.zero_shot_accuracy(model.float(), per_class=eval_per_class)
+    if require_learning and not accuracy > 2 * chance:
+        raise PretrainingFailed(
+            f"the pretrained world CLIP reaches {accuracy:.1f}% zero-shot top-1 (chance "
+            f"{chance:.1f}%) after {config.steps} steps: it learnt nothing usable, so nothing "
+            "was written. Give more --steps (default "
+            f"{pretraining.DEFAULT_CONFIG.steps}) or another --seed."
+        )
     report.update(zero_shot_top1=accuracy, chance=chance, eval_images_per_class=eval_per_class)
-    write_text_atomic(os.path.splitext(path)[0] + ".json", json.dumps(report, indent=2))
+    write_text_atomic(report_path(path), json.dumps(report, indent=2))
+    with atomic_path(path) as tmp_path:
+        torch.save(state, tmp_path)
     return report
 
 
