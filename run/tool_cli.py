@@ -4,6 +4,7 @@ one line naming the path. Any other exception is a bug and keeps its traceback."
 
 import argparse
 import functools
+import os
 import sys
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from .user_errors import ConfigError, UserError, short_message
 
 USER_ERROR_STATUS = 2
 INTERRUPTED_STATUS = 130
+MAX_SEED = 2**32 - 1  # numpy's generators take seeds up to this, as train.py
 
 
 class ToolArgumentParser(argparse.ArgumentParser):
@@ -26,6 +28,23 @@ def refuse(condition: bool, message: str) -> None:
     """Raise a ConfigError with ``message`` when ``condition`` holds (an argument check)."""
     if condition:
         raise ConfigError(message)
+
+
+def check_seed(seed: int, option: str = "--seed") -> None:
+    refuse(not 0 <= seed <= MAX_SEED, f"{option} {seed}: give a seed in 0..{MAX_SEED}")
+
+
+def check_writable_folder(option: str, folder: str) -> None:
+    """Refuse a ``folder`` to write into that is a file, lies under a file, or cannot be
+    created or written (it may not exist yet)."""
+    existing = os.path.abspath(folder)
+    while not os.path.isdir(existing):
+        refuse(os.path.lexists(existing), f'{option}: "{existing}" is a file, not a folder')
+        existing = os.path.dirname(existing)
+    refuse(
+        not os.access(existing, os.W_OK | os.X_OK),
+        f'{option}: "{existing}" is not writable; give a writable location',
+    )
 
 
 def reports_user_errors(main: Callable[..., int]) -> Callable[..., int]:

@@ -17,16 +17,20 @@ import sys
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from run.tool_cli import ToolArgumentParser, refuse, reports_user_errors  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_seed,
+    check_writable_folder,
+    refuse,
+    reports_user_errors,
+)
 from tools.world.clip_cache import build_world_clip, report_path, world_clip_path  # noqa: E402
 from tools.world.pretrain import DEFAULT_CONFIG  # noqa: E402
-
-MAX_SEED = 2**32 - 1  # numpy's generator seeds, as train.py
 
 
 def check_args(args):
     """Every mistake that would otherwise surface only after the pretraining."""
-    refuse(not 0 <= args.seed <= MAX_SEED, f"--seed {args.seed}: give a seed in 0..{MAX_SEED}")
+    check_seed(args.seed)
     refuse(
         args.steps <= DEFAULT_CONFIG.warmup_steps,
         f"--steps {args.steps}: give more than the {DEFAULT_CONFIG.warmup_steps} warm-up steps "
@@ -43,15 +47,7 @@ def check_args(args):
     )
     for path in (out, report_path(out)):
         refuse(os.path.lexists(path), f'"{path}" already exists: remove it or give another --out')
-    folder = os.path.dirname(os.path.abspath(out))
-    existing = folder
-    while not os.path.isdir(existing):
-        refuse(os.path.lexists(existing), f'--out "{out}": "{existing}" is not a folder')
-        existing = os.path.dirname(existing)
-    refuse(
-        not os.access(existing, os.W_OK | os.X_OK),
-        f'--out "{out}": "{existing}" is not writable; give a writable location',
-    )
+    check_writable_folder(f'--out "{out}"', os.path.dirname(os.path.abspath(out)))
 
 
 @reports_user_errors

@@ -83,7 +83,7 @@ def test_an_out_named_like_its_report_is_refused(fake_pretraining, capsys, tmp_p
 def test_an_out_under_a_file_is_refused(fake_pretraining, capsys, tmp_path):
     (tmp_path / "file").write_text("x")
     assert pretrain_world_clip.main(["--out", str(tmp_path / "file" / "clip.pt")]) == 2
-    assert "is not a folder" in one_error_line(capsys)
+    assert "is a file, not a folder" in one_error_line(capsys)
 
 
 def test_a_clip_no_better_than_chance_is_not_written(fake_pretraining, capsys, tmp_path):
