@@ -30,6 +30,21 @@ def refuse(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
+def check_at_least(option: str, values, minimum: int) -> None:
+    """Refuse ``values`` (a number or a list, None = unset) with any entry below ``minimum``."""
+    listed = values if isinstance(values, (list, tuple)) else [values]
+    low = [value for value in listed if value is not None and value < minimum]
+    refuse(bool(low), f"{option} {low[0] if low else ''}: give a value >= {minimum}")
+
+
+def check_output_file(option: str, path) -> None:
+    """Refuse an output file (None = none) that is a folder or cannot be written."""
+    if path is None:
+        return
+    refuse(os.path.isdir(path), f'{option} "{path}" is a folder: give a file to write')
+    check_writable_folder(f'{option} "{path}"', os.path.dirname(os.path.abspath(path)))
+
+
 def check_seed(seed: int, option: str = "--seed") -> None:
     refuse(not 0 <= seed <= MAX_SEED, f"{option} {seed}: give a seed in 0..{MAX_SEED}")
 
