@@ -37,6 +37,12 @@ def atomic_path(path: str) -> Iterator[str]:
     try:
         yield tmp_path
         os.replace(tmp_path, path)
+    except (OSError, RuntimeError) as error:
+        # a write that fails at write() or close() carries no file name; name the target, so
+        # that the error reports the path the user knows (not the temporary one, not another)
+        if getattr(error, "filename", None) in (None, tmp_path):
+            error.filename = path
+        raise
     finally:
         if os.path.lexists(tmp_path):
             os.remove(tmp_path)
