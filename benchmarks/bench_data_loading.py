@@ -36,7 +36,7 @@ from run.atomic_files import write_json_atomic  # noqa: E402
 from run.config import project_cfg_default  # noqa: E402
 from run.tool_cli import (  # noqa: E402
     ToolArgumentParser,
-    check_at_least,
+    check_minimums,
     check_output_file,
     refuse,
     reports_user_errors,
@@ -128,14 +128,13 @@ def parse_args(argv=None):
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="trainer config with INPUT.*")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    for option, values, minimum in (
+    check_minimums(
         ("--images", args.images, 1),
         ("--size", args.size, 1),
         ("--batch-size", args.batch_size, 1),
         ("--workers", args.workers, 0),
         ("--repeats", args.repeats, 1),
-    ):
-        check_at_least(option, values, minimum)
+    )
     refuse(not os.path.isfile(args.config), f'--config "{args.config}" is not a file')
     check_output_file("--json", args.json)
     return args

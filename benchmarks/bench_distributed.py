@@ -40,7 +40,7 @@ from run.distributed import (  # noqa: E402
 from run.precision import backward_and_step  # noqa: E402
 from run.tool_cli import (  # noqa: E402
     ToolArgumentParser,
-    check_at_least,
+    check_minimums,
     check_output_file,
     reports_user_errors,
 )
@@ -57,13 +57,12 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--json", help="write the rows here (rank 0)")
     args = parser.parse_args(argv)
-    for option, values, minimum in (
+    check_minimums(
         ("--classes", args.classes, 1),
         ("--global-batch", args.global_batch, 1),
         ("--steps", args.steps, 1),
         ("--warmup", args.warmup, 0),
-    ):
-        check_at_least(option, values, minimum)
+    )
     check_output_file("--json", args.json)
     return args
 

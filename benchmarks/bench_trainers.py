@@ -42,7 +42,7 @@ from benchmarks.straightforward import VARIANTS  # noqa: E402
 from run.atomic_files import write_json_atomic  # noqa: E402
 from run.tool_cli import (  # noqa: E402
     ToolArgumentParser,
-    check_at_least,
+    check_minimums,
     check_output_file,
     check_seed,
     refuse,
@@ -107,7 +107,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    for option, values, minimum in (
+    check_minimums(
         ("--classes", args.classes, 1),
         ("--batch-size", args.batch_size, 1),
         ("--eval-batch-size", args.eval_batch_size, 1),
@@ -115,8 +115,7 @@ def parse_args(argv=None):
         ("--warmup", args.warmup, 0),
         ("--eval-steps", args.eval_steps, 1),
         ("--threads", args.threads, 1),
-    ):
-        check_at_least(option, values, minimum)
+    )
     check_seed(args.seed)
     check_output_file("--json", args.json)
     refuse(

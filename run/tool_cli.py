@@ -30,11 +30,13 @@ def refuse(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-def check_at_least(option: str, values, minimum: int) -> None:
-    """Refuse ``values`` (a number or a list, None = unset) with any entry below ``minimum``."""
-    listed = values if isinstance(values, (list, tuple)) else [values]
-    low = [value for value in listed if value is not None and value < minimum]
-    refuse(bool(low), f"{option} {low[0] if low else ''}: give a value >= {minimum}")
+def check_minimums(*checks: tuple) -> None:
+    """Each check is ``(option, values, minimum)``: refuse ``values`` (a number or a list; None
+    = unset) with any entry below ``minimum``."""
+    for option, values, minimum in checks:
+        listed = values if isinstance(values, (list, tuple)) else [values]
+        low = [value for value in listed if value is not None and value < minimum]
+        refuse(bool(low), f"{option} {low[0] if low else ''}: give a value >= {minimum}")
 
 
 def check_output_file(option: str, path) -> None:

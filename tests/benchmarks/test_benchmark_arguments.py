@@ -5,14 +5,7 @@ import pytest
 
 from benchmarks import bench_data_loading, bench_distributed, bench_trainers
 from run.tool_cli import reports_user_errors
-
-
-def status_of(cli, argv):
-    try:
-        return cli(argv)
-    except SystemExit as exit_status:
-        return exit_status.code
-
+from tests.tools.cli_checks import exit_status
 
 CASES = [
     (bench_trainers.cli, ["--steps", "0"], "--steps 0"),
@@ -29,13 +22,13 @@ CASES = [
 
 @pytest.mark.parametrize("cli, argv, problem", CASES)
 def test_impossible_values_are_one_error_line(capsys, cli, argv, problem):
-    assert status_of(cli, argv) == 2
+    assert exit_status(cli, argv) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("Error: ") and problem in errors[0], errors
 
 
 @pytest.mark.parametrize("cli", [bench_trainers.cli, bench_data_loading.cli])
 def test_a_json_path_that_is_a_folder_is_one_error_line(capsys, tmp_path, cli):
-    assert status_of(cli, ["--json", str(tmp_path)]) == 2
+    assert exit_status(cli, ["--json", str(tmp_path)]) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 1 and "is a folder" in errors[0]

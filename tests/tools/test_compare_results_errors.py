@@ -7,13 +7,8 @@ import os
 
 import pytest
 
+from tests.tools.cli_checks import exit_status, one_error_line
 from tools.compare_results import main
-
-
-def one_error_line(capsys):
-    errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 1 and errors[0].startswith("Error: "), errors
-    return errors[0]
 
 
 def three_seeds(runs, dataset="caltech101", bases=(70.0, 72.0, 74.0)):
@@ -71,9 +66,7 @@ def test_an_output_root_that_is_not_a_folder_is_one_line(tmp_path, capsys):
 
 
 def test_an_unknown_option_is_one_line(runs, capsys):
-    with pytest.raises(SystemExit) as exit_status:
-        main([runs.root, "--protocl", "x"])
-    assert exit_status.value.code == 2
+    assert exit_status(main, [runs.root, "--protocl", "x"]) == 2
     one_error_line(capsys)
 
 

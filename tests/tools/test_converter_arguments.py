@@ -5,6 +5,7 @@ import os
 import pytest
 import torch
 
+from tests.tools.cli_checks import exit_status, one_error_line
 from tools import (
     checkpoint_conversion,
     convert_authors_checkpoint,
@@ -36,12 +37,6 @@ CONVERTERS = {
 }
 
 
-def one_error_line(capsys):
-    errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 1 and errors[0].startswith("Error: "), errors
-    return errors[0]
-
-
 @pytest.fixture(params=sorted(CONVERTERS))
 def converter(request):
     main, extra = CONVERTERS[request.param]
@@ -63,9 +58,7 @@ def test_an_out_that_is_a_file_is_refused_before_reading(converter, tmp_path, ca
 
 
 def test_an_unknown_option_is_one_error_line(converter, capsys):
-    with pytest.raises(SystemExit) as exit_status:
-        converter("--srcc", "x")
-    assert exit_status.value.code == 2
+    assert exit_status(lambda argv: converter(*argv), ["--srcc", "x"]) == 2
     one_error_line(capsys)
 
 

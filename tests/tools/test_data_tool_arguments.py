@@ -5,20 +5,8 @@ import os
 
 import pytest
 
+from tests.tools.cli_checks import exit_status, one_error_line
 from tools import make_tiny_clip, make_toy_data, make_world_data
-
-
-def status_of(main, argv):
-    try:
-        return main(argv)
-    except SystemExit as exit_status:
-        return exit_status.code
-
-
-def one_error_line(capsys):
-    errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 1 and errors[0].startswith("Error: "), errors
-    return errors[0]
 
 
 @pytest.mark.parametrize(
@@ -35,7 +23,7 @@ def one_error_line(capsys):
 )
 def test_toy_data_refuses_impossible_values_before_writing(tmp_path, capsys, argv, problem):
     root = tmp_path / "toy"
-    assert status_of(make_toy_data.main, ["--root", str(root), *argv]) == 2
+    assert exit_status(make_toy_data.main, ["--root", str(root), *argv]) == 2
     assert problem in one_error_line(capsys)
     assert not root.exists()
 
@@ -44,13 +32,13 @@ def test_toy_data_refuses_impossible_values_before_writing(tmp_path, capsys, arg
 def test_a_root_that_is_a_file_or_under_one_is_one_line(tmp_path, capsys, main):
     (tmp_path / "file").write_text("mine")
     for root in (tmp_path / "file", tmp_path / "file" / "below"):
-        assert status_of(main, ["--root", str(root)]) == 2
+        assert exit_status(main, ["--root", str(root)]) == 2
         assert "is a file, not a folder" in one_error_line(capsys)
     assert (tmp_path / "file").read_text() == "mine"
 
 
 def test_world_data_refuses_a_seed_out_of_range(tmp_path, capsys):
-    assert status_of(make_world_data.main, ["--root", str(tmp_path / "w"), "--seed", "-3"]) == 2
+    assert exit_status(make_world_data.main, ["--root", str(tmp_path / "w"), "--seed", "-3"]) == 2
     assert "--seed -3" in one_error_line(capsys)
     assert not (tmp_path / "w").exists()
 
@@ -62,14 +50,14 @@ def test_a_read_only_root_is_one_line(tmp_path, capsys):
     try:
         if os.access(read_only, os.W_OK):
             pytest.skip("running as a user who can write anywhere (root)")
-        assert status_of(make_toy_data.main, ["--root", str(read_only / "toy")]) == 2
+        assert exit_status(make_toy_data.main, ["--root", str(read_only / "toy")]) == 2
         assert "is not writable" in one_error_line(capsys)
     finally:
         read_only.chmod(0o700)
 
 
 def test_tiny_clip_refuses_an_out_that_is_a_folder(tmp_path, capsys):
-    assert status_of(make_tiny_clip.main, ["--out", str(tmp_path)]) == 2
+    assert exit_status(make_tiny_clip.main, ["--out", str(tmp_path)]) == 2
     assert "is a folder" in one_error_line(capsys)
 
 
@@ -78,5 +66,5 @@ def test_ctrl_c_is_one_line(tmp_path, capsys, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(make_toy_data, "make_toy_caltech101", interrupted)
-    assert status_of(make_toy_data.main, ["--root", str(tmp_path / "toy")]) == 130
+    assert exit_status(make_toy_data.main, ["--root", str(tmp_path / "toy")]) == 130
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

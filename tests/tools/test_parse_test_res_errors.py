@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from parse_test_res import main
+from tests.tools.cli_checks import exit_status, one_error_line
 
 
 def summary_line(stdout):
@@ -54,10 +55,5 @@ def test_nothing_to_average_is_one_error_line_and_status_1(runs, capsys):
 
 @pytest.mark.parametrize("argv", [["/no/such/folder"], ["--kewyord", "x", "."]])
 def test_argument_mistakes_are_one_error_line(argv, capsys):
-    try:
-        status = main(argv)
-    except SystemExit as exit_status:
-        status = exit_status.code
-    assert status == 2
-    errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 1 and errors[0].startswith("Error: ")
+    assert exit_status(main, argv) == 2
+    one_error_line(capsys)

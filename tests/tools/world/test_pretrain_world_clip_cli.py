@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 
+from tests.tools.cli_checks import exit_status, one_error_line
 from tools import pretrain_world_clip
 from tools.make_tiny_clip import build_tiny_clip
 from tools.world import clip_cache
@@ -31,12 +32,6 @@ def fake_pretraining(monkeypatch):
     return calls, accuracy
 
 
-def one_error_line(capsys):
-    errors = capsys.readouterr().err.strip().splitlines()
-    assert len(errors) == 1 and errors[0].startswith("Error: "), errors
-    return errors[0]
-
-
 @pytest.mark.parametrize(
     "argv, problem",
     [
@@ -50,11 +45,8 @@ def one_error_line(capsys):
 def test_impossible_values_are_refused_before_pretraining(
     fake_pretraining, capsys, tmp_path, argv, problem
 ):
-    try:
-        status = pretrain_world_clip.main([*argv, "--out", str(tmp_path / "clip.pt")])
-    except SystemExit as exit_status:
-        status = exit_status.code
-    assert status == 2
+    out = str(tmp_path / "clip.pt")
+    assert exit_status(pretrain_world_clip.main, [*argv, "--out", out]) == 2
     assert problem in one_error_line(capsys)
     assert fake_pretraining[0] == [] and os.listdir(tmp_path) == []
 
