@@ -124,17 +124,13 @@ def test_a_crafted_fewshot_cache_is_refused_and_does_not_run(tmp_path):
     assert not marker.exists()
 
 
-def test_a_fewshot_cache_of_datum_lists_reads_back_equal(toy):
+def test_a_fewshot_cache_of_datum_lists_reads_back_equal(toy, tmp_path):
     image = os.path.join(toy.image_dir, sorted(os.listdir(toy.image_dir))[0])
     image = os.path.join(image, sorted(os.listdir(image))[0])
     items = [Datum(impath=image, label=3, domain=1, classname="face")]
-    return_path = fewshot_cache_path(os.path.join(toy.root, "..", "cache_check"), 1, 1)
-    try:
-        write_pickle_atomic({"train": items, "val": items}, return_path)
-        data = read_fewshot_cache(return_path)
-    finally:
-        os.remove(return_path)
-        os.rmdir(os.path.dirname(return_path))
+    path = fewshot_cache_path(str(tmp_path / "split_fewshot"), 1, 1)
+    write_pickle_atomic({"train": items, "val": items}, path)
+    data = read_fewshot_cache(path)
     read = data["train"][0]
     assert (read.impath, read.label, read.domain, read.classname) == (image, 3, 1, "face")
 
