@@ -7,7 +7,7 @@ import pickle
 import torch
 
 from run.atomic_files import atomic_path
-from run.tool_cli import refuse
+from run.tool_cli import check_writable_folder, refuse
 from run.untrusted_files import load_checkpoint_file
 from run.user_errors import UserError
 
@@ -23,6 +23,7 @@ def check_paths(src, out):
         os.path.exists(out) and not os.path.isdir(out),
         f'--out "{out}" is a file: give the folder to write the run into',
     )
+    check_writable_folder("--out", out)
 
 
 def read_checkpoint(path):
