@@ -7,7 +7,8 @@ after ``sys.path`` in ``sys.meta_path``, so a subset anywhere on ``sys.path`` wo
 Import this module before anything that imports ``dassl``.
 
 When the real Dassl is the one found, two incompatibilities with current torch are patched
-(see ``apply_real_dassl_fixes``); the built-in subset needs neither.
+(see ``apply_real_dassl_fixes``); the built-in subset needs neither. Either way, Dassl's
+``load_checkpoint`` is replaced by one that reads checkpoints without letting them run code.
 """
 
 import importlib
@@ -82,26 +83,29 @@ def _fix_warmup_scheduler_verbose():
     return True
 
 
-def _trusted_load_checkpoint(fpath):
-    """Upstream's ``load_checkpoint`` with ``weights_only=False``.
+def _safe_load_checkpoint(fpath):
+    """Dassl's ``load_checkpoint`` with ``weights_only=True`` and the checkpoint allow-list.
 
-    Upstream checkpoints pickle the warm-up scheduler's successor object, which the
-    ``weights_only=True`` default of torch >= 2.6 refuses; they are this project's own outputs.
+    Upstream checkpoints pickle the warm-up scheduler's successor object, which the plain
+    ``weights_only=True`` default of torch >= 2.6 refuses, and upstream itself reads them with
+    ``weights_only=False``, which lets a crafted file run code (``run/untrusted_files.py``).
     """
     import torch
+
+    from run.untrusted_files import load_checkpoint_file
 
     if fpath is None:
         raise ValueError("File path is None")
     if not os.path.exists(fpath):
         raise FileNotFoundError(f'File is not found at "{fpath}"')
-    map_location = None if torch.cuda.is_available() else "cpu"
-    return torch.load(fpath, map_location=map_location, weights_only=False)
+    return load_checkpoint_file(fpath, map_location=None if torch.cuda.is_available() else "cpu")
 
 
-_trusted_load_checkpoint._fixed_for_new_torch = True
+_safe_load_checkpoint._fixed_for_new_torch = True
 
 
 def _fix_load_checkpoint():
+    """Install ``_safe_load_checkpoint`` in whichever Dassl is imported; True if it was not."""
     import torch
 
     if "weights_only" not in inspect.signature(torch.load).parameters:
@@ -112,7 +116,7 @@ def _fix_load_checkpoint():
         module = _import_or_none(module_name)
         current = getattr(module, "load_checkpoint", None)
         if current is not None and not getattr(current, "_fixed_for_new_torch", False):
-            module.load_checkpoint = _trusted_load_checkpoint
+            module.load_checkpoint = _safe_load_checkpoint
             patched = True
     return patched
 
@@ -156,3 +160,5 @@ def require_importable_dassl():
 if not using_builtin_subset():
     require_importable_dassl()
     apply_real_dassl_fixes()
+else:
+    _fix_load_checkpoint()

@@ -12,21 +12,24 @@ DIR holds one folder per run (``seed1/``, ``seed2/``, ...; if there is no ``seed
 subfolder is a run). A training log is read after its "Finish training" or "Finished training"
 line, an eval-only log (``--test-log``) after "=> result"; the last result printed counts.
 The spread is the standard deviation over seeds (numpy's, ddof=0, as CoOp) or, with --ci95,
-1.96 * std / sqrt(n).
+1.96 * std / sqrt(n). A run whose value is NaN or infinite, or whose ``run_options.json`` differs
+from the first run's in more than its seed, is skipped with the reason, never averaged in.
 """
 
-import argparse
+import math
 import os
 import sys
 
 import numpy as np
 
+from run.tool_cli import ToolArgumentParser, refuse, reports_user_errors
 from tools.results.log_parsing import (
     COUNT_METRICS,
     end_signals_for,
     last_block_with,
     read_log_blocks,
 )
+from tools.results.run_consistency import first_difference, run_options
 from tools.results.run_discovery import list_experiment_dirs, list_run_dirs
 from tools.results.run_result import LOG_FILE, RESULT_FILE, load_run_result
 
@@ -55,7 +58,25 @@ def _read_run(run_dir, args, end_signals):
         signals = " or ".join(f"'{signal}'" for signal in end_signals)
         hint = "" if args.test_log else " (an eval-only run? use --test-log)"
         return None, None, f"no '* {args.keyword}:' line after {signals}{hint}"
+    if not math.isfinite(block[args.keyword]):
+        return None, None, f"{args.keyword} is {block[args.keyword]} (a diverged run?)"
     return block[args.keyword], log_path, None
+
+
+def _options_problem(run_dir, reference):
+    """Why ``run_dir`` does not belong with the ``reference`` run (None if it does); the first
+    run with recorded options becomes the reference."""
+    options = run_options(run_dir)
+    if options is None:
+        return None
+    if not reference:
+        reference.update(run_dir=run_dir, options=options)
+        return None
+    difference = first_difference(options, reference["options"])
+    if difference:
+        first = os.path.basename(reference["run_dir"])
+        return f"ran with other options than {first} ({difference})"
+    return None
 
 
 def summarize_experiment(directory, args, end_signals):
@@ -64,8 +85,10 @@ def summarize_experiment(directory, args, end_signals):
     run_dirs = list_run_dirs(directory)
     print(f"Reading {directory} ({len(run_dirs)} run folders)")
     values = []
+    reference = {}
     for run_dir in run_dirs:
         value, source, problem = _read_run(run_dir, args, end_signals)
+        problem = problem or _options_problem(run_dir, reference)
         name = os.path.basename(run_dir)
         if problem:
             print(f"  {name}: skipped, {problem}", file=sys.stderr)
@@ -73,7 +96,7 @@ def summarize_experiment(directory, args, end_signals):
         values.append(value)
         print(f"  {name}: {args.keyword}: {value:.2f}{unit} ({source})")
     if not values:
-        print(f"  nothing found in {directory}", file=sys.stderr)
+        print(f"  nothing to average in {directory}", file=sys.stderr)
         return None
     mean = float(np.mean(values))
     spread = compute_ci95(values) if args.ci95 else float(np.std(values))
@@ -85,8 +108,9 @@ def summarize_experiment(directory, args, end_signals):
     return mean
 
 
+@reports_user_errors
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = ToolArgumentParser(
         description="Mean +- std of a test metric over the seed folders of an experiment."
     )
     parser.add_argument("directory", help="folder whose subfolders (seed1, seed2, ...) are runs")
@@ -116,11 +140,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     end_signals = end_signals_for(args.test_log)
 
-    if not os.path.isdir(args.directory):
-        print(f"error: {args.directory} is not a directory", file=sys.stderr)
-        return 2
+    refuse(not os.path.isdir(args.directory), f"{args.directory} is not a folder")
     if not args.multi_exp:
-        return 0 if summarize_experiment(args.directory, args, end_signals) is not None else 1
+        if summarize_experiment(args.directory, args, end_signals) is None:
+            print(
+                f"Error: no run in {args.directory} has a {args.keyword} to average (see above)",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
 
     experiment_dirs = list_experiment_dirs(args.directory)
     means = []
@@ -129,6 +157,10 @@ def main(argv=None):
         if mean is not None:
             means.append(mean)
     if not means:
+        print(
+            f"Error: no experiment in {args.directory} has a {args.keyword} to average",
+            file=sys.stderr,
+        )
         return 1
     unit = _unit(args.keyword)
     print(f"Average over {len(means)}/{len(experiment_dirs)} experiments")

@@ -89,9 +89,14 @@ def setup_run_log(output_dir):
     log_path = os.path.join(output_dir, LOG_FILE)
     if not os.path.exists(log_path):
         setup_logger(output_dir)
+        # line-buffered, so that a killed run's log ends where it died (real Dassl's Logger
+        # opens its file block-buffered)
+        log_file = getattr(sys.stdout, "file", None)
+        if hasattr(log_file, "reconfigure"):
+            log_file.reconfigure(line_buffering=True)
         return log_path
     logger = Logger()  # console only; the file is opened for appending below
-    logger.file = open(log_path, "a")
+    logger.file = open(log_path, "a", buffering=1)
     sys.stdout = logger
     print(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')}: started again in this folder =====")
     return log_path
@@ -112,8 +117,8 @@ def main(args):
         run_in_process_group(cfg, args, config_notes)
         return
     with run_folder_lock(cfg.OUTPUT_DIR):
-        remove_temporary_files(cfg.OUTPUT_DIR)
         names = model_names(cfg)
+        remove_temporary_files(cfg.OUTPUT_DIR, names)
         check_same_options(cfg.OUTPUT_DIR, run_options(cfg, args.eval_only), names)
         run_in_process_group(cfg, args, config_notes)
 

@@ -10,11 +10,9 @@ normalize, bicubic 224) for each worker count, and reports images/s once the wor
 started (their start-up is reported apart, as ``first_batch_s``).
 """
 
-import argparse
 import contextlib
 import datetime
 import io
-import json
 import os
 import statistics
 import sys
@@ -34,7 +32,15 @@ from tabulate import tabulate  # noqa: E402
 
 import dassl_setup  # noqa: E402,F401  (before any dassl import)
 import trainers  # noqa: E402,F401  (registers the trainers' config nodes)
+from run.atomic_files import write_json_atomic  # noqa: E402
 from run.config import project_cfg_default  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_minimums,
+    check_output_file,
+    refuse,
+    reports_user_errors,
+)
 from tools.make_toy_data import TOY_CLASSES, draw_toy_image  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -108,7 +114,7 @@ def _one_pass(items, config_file, batch_size, workers, batches):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=256, help="JPEGs to generate")
     parser.add_argument("--size", type=int, nargs=2, default=[400, 350], metavar=("W", "H"))
     parser.add_argument("--batch-size", type=int, default=32)
@@ -121,7 +127,17 @@ def parse_args(argv=None):
     )
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="trainer config with INPUT.*")
     parser.add_argument("--json", default=None)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    check_minimums(
+        ("--images", args.images, 1),
+        ("--size", args.size, 1),
+        ("--batch-size", args.batch_size, 1),
+        ("--workers", args.workers, 0),
+        ("--repeats", args.repeats, 1),
+    )
+    refuse(not os.path.isfile(args.config), f'--config "{args.config}" is not a file')
+    check_output_file("--json", args.json)
+    return args
 
 
 def main(argv=None):
@@ -164,11 +180,16 @@ def main(argv=None):
     )
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as file:
-            json.dump(report, file, indent=2)
+        write_json_atomic(args.json, report, indent=2)
         print(f"Wrote {args.json}")
     return report
 
 
+@reports_user_errors
+def cli(argv=None):
+    main(argv)
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

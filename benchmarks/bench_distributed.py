@@ -9,8 +9,6 @@ gradients). Run it with 1 and with N processes: the scaling is the ratio of the 
 Random CLIP weights and random images, as bench_trainers.py; rank 0 writes the JSON.
 """
 
-import argparse
-import json
 import os
 import sys
 
@@ -28,6 +26,7 @@ from benchmarks.method_models import (  # noqa: E402
     method_cfg,
 )
 from prompting.prompted_clip import total_loss  # noqa: E402
+from run.atomic_files import write_json_atomic  # noqa: E402
 from run.distributed import (  # noqa: E402
     close_process_group,
     gather_rows,
@@ -39,10 +38,16 @@ from run.distributed import (  # noqa: E402
     world_size,
 )
 from run.precision import backward_and_step  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_minimums,
+    check_output_file,
+    reports_user_errors,
+)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="vit_b16")
     parser.add_argument("--methods", nargs="+", default=["SEP", "CoOp"])
     parser.add_argument("--classes", type=int, default=100)
@@ -51,7 +56,15 @@ def parse_args(argv=None):
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--json", help="write the rows here (rank 0)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    check_minimums(
+        ("--classes", args.classes, 1),
+        ("--global-batch", args.global_batch, 1),
+        ("--steps", args.steps, 1),
+        ("--warmup", args.warmup, 0),
+    )
+    check_output_file("--json", args.json)
+    return args
 
 
 def distributed_step(built, image, label):
@@ -118,10 +131,9 @@ def main(argv=None):
             )
         if args.json:
             os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-            with open(args.json, "w") as file:
-                json.dump(rows, file, indent=2)
+            write_json_atomic(args.json, rows, indent=2)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(reports_user_errors(main)())

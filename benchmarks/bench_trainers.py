@@ -11,11 +11,9 @@ trainers build, stepped as ``PromptTrainer.forward_backward`` steps them, on ran
 See benchmarks/README.md for what each figure means and the recorded results.
 """
 
-import argparse
 import contextlib
 import datetime
 import functools
-import json
 import os
 import platform
 import sys
@@ -41,13 +39,22 @@ from benchmarks.method_models import (  # noqa: E402
 )
 from benchmarks.report import add_ratios, breakdown_table, methods_table, variants_table  # noqa: E402
 from benchmarks.straightforward import VARIANTS  # noqa: E402
+from run.atomic_files import write_json_atomic  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_minimums,
+    check_output_file,
+    check_seed,
+    refuse,
+    reports_user_errors,
+)
 
 DEFAULT_METHODS = ("ZeroshotCLIP", "CoOp", "KgCoOp", "SEP", "IVLP", "MaPLe", "PromptSRC")
 ATTENTION_OP_WORDS = ("attention", "softmax", "bmm")
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="tiny")
     parser.add_argument("--classes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--batch-size", type=int, nargs="+", default=[8])
@@ -100,6 +107,21 @@ def parse_args(argv=None):
     )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    check_minimums(
+        ("--classes", args.classes, 1),
+        ("--batch-size", args.batch_size, 1),
+        ("--eval-batch-size", args.eval_batch_size, 1),
+        ("--steps", args.steps, 1),
+        ("--warmup", args.warmup, 0),
+        ("--eval-steps", args.eval_steps, 1),
+        ("--threads", args.threads, 1),
+    )
+    check_seed(args.seed)
+    check_output_file("--json", args.json)
+    refuse(
+        args.device == "cuda" and not torch.cuda.is_available(),
+        "--device cuda, but torch sees no CUDA device: use --device cpu",
+    )
     if args.device is None:
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
     args.eval_steps = args.eval_steps or args.steps
@@ -330,9 +352,7 @@ def run_metadata(args, device, meter):
 def write_json(path, report):
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(f"{path}.tmp", "w") as file:
-            json.dump(report, file, indent=2)
-        os.replace(f"{path}.tmp", path)
+        write_json_atomic(path, report, indent=2)
 
 
 def run(args):
@@ -434,5 +454,11 @@ def main(argv=None):
     return report
 
 
+@reports_user_errors
+def cli(argv=None):
+    main(argv)
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

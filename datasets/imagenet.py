@@ -5,9 +5,10 @@ dataset folder and loaded from there afterwards.
 """
 
 import os
-import pickle
 
 from dassl.data.datasets import DATASET_REGISTRY, DatasetBase
+
+from run.untrusted_files import load_datum_lists
 
 from .imagenet_folders import (
     CLASSNAMES_NOTE,
@@ -41,8 +42,11 @@ imagenet/
 
         if os.path.exists(self.preprocessed):
             print(f"Loading preprocessed ImageNet lists from {self.preprocessed}")
-            with open(self.preprocessed, "rb") as file:
-                preprocessed = pickle.load(file)
+            preprocessed = load_datum_lists(
+                self.preprocessed,
+                "list of ImageNet images",
+                "Delete it: the next run lists the image folders again. ",
+            )
             train, test = preprocessed["train"], preprocessed["test"]
         else:
             classnames_path = require_file(

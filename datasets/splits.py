@@ -25,7 +25,9 @@ from collections import Counter
 from dassl.data.datasets import DatasetBase, Datum
 from dassl.utils import read_json, write_json
 
+from run.atomic_files import write_atomic
 from run.disk_errors import clear_write_errors
+from run.untrusted_files import load_datum_lists
 from run.user_errors import ConfigError, UserError
 
 from .layout import check_images_exist, dataset_root, layout_error, require_dir
@@ -194,15 +196,9 @@ def write_pickle_atomic(obj, path):
     folder's cache stays readable by the group when the umask says so).
     """
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp_path = f"{path}.tmp.{os.getpid()}"
-    try:
-        with open(tmp_path, "wb") as file:
-            pickle.dump(obj, file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    write_atomic(
+        path, lambda file: pickle.dump(obj, file, protocol=pickle.HIGHEST_PROTOCOL), binary=True
+    )
 
 
 READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -235,11 +231,13 @@ def write_fewshot_cache(data, path):
     return fallback
 
 
+FEWSHOT_CACHE_REMEDY = "Delete it: the next run draws the few-shot lists again from the seed. "
+
+
 def read_fewshot_cache(path):
     """The cached few-shot lists; an unreadable cache is an error that says to delete it."""
     try:
-        with open(path, "rb") as file:
-            data = pickle.load(file)
+        data = load_datum_lists(path, "few-shot cache", FEWSHOT_CACHE_REMEDY)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError) as error:
         data = error
     if not isinstance(data, dict) or "train" not in data:

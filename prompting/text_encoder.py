@@ -5,6 +5,8 @@ import torch.nn as nn
 from clip import clip
 from torch.utils.checkpoint import checkpoint
 
+from run.user_errors import ModelOptionError
+
 from .deep_prompts import check_deep_prompts, deep_prompt_for, replace_tokens
 
 
@@ -105,8 +107,26 @@ def run_block(block, x, checkpointed):
     return block(x)
 
 
+class PromptTooLong(ModelOptionError):
+    """A prompt (context and class name) longer than CLIP's text context."""
+
+
+def _tokenize_one(prompt):
+    try:
+        return clip.tokenize(prompt)
+    except RuntimeError as error:
+        if "too long for context length" not in str(error):
+            raise
+        shown = prompt if len(prompt) <= 160 else "..." + prompt[-160:]
+        raise PromptTooLong(
+            f'The prompt "{shown}" is longer than CLIP\'s text context of 77 tokens: shorten '
+            "the class name at its end (in the dataset's class-name file or split file) or the "
+            "learned context before it (N_CTX, CTX_INIT)."
+        ) from None
+
+
 def tokenize(prompts, device=None):
-    tokens = torch.cat([clip.tokenize(prompt) for prompt in prompts])
+    tokens = torch.cat([_tokenize_one(prompt) for prompt in prompts])
     return tokens if device is None else tokens.to(device)
 
 

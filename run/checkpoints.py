@@ -4,8 +4,7 @@ import os
 import pickle
 import re
 
-from dassl.utils import load_checkpoint
-
+from .untrusted_files import load_checkpoint_file
 from .user_errors import UserError
 
 BEST_MODEL_FILE = "model-best.pth.tar"
@@ -61,7 +60,7 @@ def load_learned_state(module, path, class_bound_keys=()):
     class-specific parameters trained on another number of classes).
     """
     try:
-        checkpoint = load_checkpoint(path)
+        checkpoint = load_checkpoint_file(path)
     except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
         raise CheckpointMismatch(
             f'"{path}" cannot be read ({type(error).__name__}); a run killed while writing it '

@@ -18,8 +18,11 @@ WRITE_ERRNOS = {
     errno.EROFS: "the file system is read-only",
     errno.EACCES: "no permission to write there",
     errno.EPERM: "no permission to write there",
+    errno.EIO: "an input/output error (a failing disk or a lost network mount)",
+    errno.EFBIG: "the file is larger than the file system allows",
 }
-TORCH_WRITE_FAILURE = ("PytorchStreamWriter failed", "file write failed")
+# torch.save's messages for a write that failed (a full disk shows up as "unexpected pos")
+TORCH_WRITE_FAILURE = ("PytorchStreamWriter failed", "file write failed", "unexpected pos")
 
 
 class DiskWriteError(UserError, OSError):
@@ -44,12 +47,13 @@ def disk_write_error(path, error):
     free = free_space(path)
     if free is not None:
         reason += f", {free / 2**20:.0f} MiB free there"
-    space = number in (errno.ENOSPC, errno.EDQUOT) or number not in WRITE_ERRNOS
-    fix = (
-        "Free some space, or give another --output-dir."
-        if space
-        else "Give a writable --output-dir (or make the folder writable)."
-    )
+    space = number in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or number not in WRITE_ERRNOS
+    if number == errno.EIO:
+        fix = "Check the disk (or the mount), or give another --output-dir."
+    elif space:
+        fix = "Free some space, or give another --output-dir."
+    else:
+        fix = "Give a writable --output-dir (or make the folder writable)."
     refused = DiskWriteError(f"Cannot write {path} ({reason}). {fix}")
     refused.errno = number
     return refused

@@ -6,6 +6,8 @@ import os
 
 from yacs.config import CfgNode
 
+from .atomic_files import write_json_atomic
+
 RESULT_FILE = "result.json"
 # Where a run reads and writes, not what it computes.
 PATH_KEYS = ("OUTPUT_DIR", "DATASET.ROOT", "RESUME")
@@ -53,14 +55,4 @@ def test_result_record(cfg, metrics, split, epoch, total=None, correct=None, unr
 def write_result_file(output_dir, record):
     """Write atomically, so a reader never sees half a file."""
     os.makedirs(output_dir, exist_ok=True)
-    path = os.path.join(output_dir, RESULT_FILE)
-    tmp_path = f"{path}.tmp.{os.getpid()}"
-    try:
-        with open(tmp_path, "w") as f:
-            json.dump(record, f, indent=2)
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
-    return path
+    return write_json_atomic(os.path.join(output_dir, RESULT_FILE), record, indent=2)

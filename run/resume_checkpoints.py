@@ -15,9 +15,9 @@ checkpoints, the best model, anything else in the folder) is never deleted.
 
 import os
 
-from dassl.utils import load_checkpoint
-
+from .atomic_files import write_text_atomic
 from .checkpoints import EPOCH_MODEL_PREFIX, saved_epochs
+from .untrusted_files import UnsafeFileError, load_checkpoint_file
 
 RESUME_ONLY_LIST = "resume_only_checkpoints.txt"
 CHECKPOINT_POINTER = "checkpoint"  # Dassl's file naming the latest checkpoint
@@ -58,10 +58,7 @@ def write_resume_only_list(model_dir, file_names):
             os.remove(path)
         return
     os.makedirs(model_dir, exist_ok=True)
-    tmp_path = f"{path}.tmp.{os.getpid()}"
-    with open(tmp_path, "w") as file:
-        file.write("".join(f"{name}\n" for name in file_names))
-    os.replace(tmp_path, path)
+    write_text_atomic(path, "".join(f"{name}\n" for name in file_names))
 
 
 def save_resume_checkpoint(trainer):
@@ -100,7 +97,9 @@ def save_resume_checkpoint(trainer):
 
 def is_readable_checkpoint(path):
     try:
-        checkpoint = load_checkpoint(path)
+        checkpoint = load_checkpoint_file(path)
+    except UnsafeFileError:
+        raise  # readable, but refused: the user must decide, not a fall-back
     except Exception:  # a damaged file can fail anywhere in the unpickler (IndexError, KeyError...)
         return False
     return isinstance(checkpoint, dict) and "state_dict" in checkpoint
@@ -115,11 +114,7 @@ def _pointer_name(model_dir):
 
 
 def _write_pointer(model_dir, name):
-    pointer = os.path.join(model_dir, CHECKPOINT_POINTER)
-    tmp_path = f"{pointer}.tmp.{os.getpid()}"
-    with open(tmp_path, "w") as file:
-        file.write(name + "\n")
-    os.replace(tmp_path, pointer)
+    write_text_atomic(os.path.join(model_dir, CHECKPOINT_POINTER), name + "\n")
 
 
 def _pointer_problem(model_dir, named):

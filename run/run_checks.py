@@ -41,6 +41,7 @@ LR_SCHEDULERS = ("single_step", "multi_step", "cosine")
 WARMUP_TYPES = ("constant", "linear")
 TEST_SPLITS = ("val", "test")
 UNSET_SEED = -1  # Dassl's "no fixed seed"
+MAX_SEED = 2**32 - 1  # numpy's np.random.seed takes seeds up to this
 ALL_IMAGES = -1  # Dassl's DATASET.NUM_SHOTS for "every training image"
 
 
@@ -66,9 +67,10 @@ def check_values(cfg, args, learner_name):
         )
     if args.load_epoch is not None:
         check_at_least("--load-epoch", args.load_epoch, 1, "Epochs are counted from 1.")
-    if cfg.SEED < 0 and cfg.SEED != UNSET_SEED:
+    if (cfg.SEED < 0 and cfg.SEED != UNSET_SEED) or cfg.SEED > MAX_SEED:
         raise ConfigError(
-            f"SEED (--seed) is {cfg.SEED}: use a seed >= 0, or {UNSET_SEED} for no fixed seed."
+            f"SEED (--seed) is {cfg.SEED}: use a seed in 0..{MAX_SEED}, or {UNSET_SEED} for no "
+            "fixed seed."
         )
     shots = cfg.DATASET.NUM_SHOTS
     if shots < 1 and shots != ALL_IMAGES:
@@ -99,6 +101,12 @@ def check_values(cfg, args, learner_name):
     check_choice("OPTIM.LR_SCHEDULER", optim.LR_SCHEDULER, LR_SCHEDULERS)
     if optim.WARMUP_EPOCH > 0:
         check_choice("OPTIM.WARMUP_TYPE", optim.WARMUP_TYPE, WARMUP_TYPES)
+    if optim.WARMUP_EPOCH > optim.MAX_EPOCH:
+        raise ConfigError(
+            f"OPTIM.WARMUP_EPOCH is {optim.WARMUP_EPOCH}, longer than the run (OPTIM.MAX_EPOCH "
+            f"{optim.MAX_EPOCH}): the learning-rate schedule would never start. Lower "
+            "OPTIM.WARMUP_EPOCH (0 for none) or raise OPTIM.MAX_EPOCH."
+        )
 
 
 def model_names(cfg):

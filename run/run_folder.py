@@ -14,13 +14,18 @@ import json
 import os
 import re
 
+from .atomic_files import TEMPORARY_MARK, is_temporary_name_of, write_json_atomic
+from .checkpoints import BEST_MODEL_FILE, EPOCH_MODEL_PREFIX
 from .result_file import RESULT_FILE, run_settings
+from .resume_checkpoints import CHECKPOINT_POINTER, RESUME_ONLY_LIST
 from .user_errors import ConfigError, UserError
 
 LOCK_FILE = ".run.lock"
 RUN_OPTIONS_FILE = "run_options.json"
-# Temporary names of atomic writes: "<name>.tmp.<pid>", the subset's ".tmp-<random>-<name>".
-TEMPORARY_NAME = re.compile(r"(.+\.tmp\.\d+|\.tmp-.+)$")
+# The files a run writes atomically: in the output folder, and in each model folder.
+OUTPUT_FOLDER_FILES = (RESULT_FILE, RUN_OPTIONS_FILE)
+MODEL_FOLDER_FILES = (CHECKPOINT_POINTER, BEST_MODEL_FILE, RESUME_ONLY_LIST)
+EPOCH_MODEL_FILE = re.compile(re.escape(EPOCH_MODEL_PREFIX) + r"\d+")
 MODE_KEY = "(run mode)"
 
 
@@ -51,15 +56,37 @@ def run_folder_lock(output_dir):
         os.close(handle)  # releases the lock
 
 
-def remove_temporary_files(output_dir):
-    """Delete what writes killed midway left in ``output_dir`` (the lock says no one else writes
-    there now); returns the paths removed."""
+def _run_writes(name, in_model_folder):
+    if in_model_folder:
+        return name in MODEL_FOLDER_FILES or EPOCH_MODEL_FILE.fullmatch(name) is not None
+    return name in OUTPUT_FOLDER_FILES
+
+
+def remove_temporary_files(output_dir, model_names):
+    """Delete the temporary files of this project's writes that a kill left in ``output_dir``
+    and its model folders (the lock says no one else writes there now); returns their paths.
+
+    Only the exact temporary names of the files a run writes there (``result.json.tmp.<pid>``,
+    ``<model>/model.pth.tar-3.tmp.<pid>``, ...) are removed: a file of the user's that merely
+    looks temporary, or anything in another folder, stays.
+    """
+    folders = [(output_dir, False)]
+    folders += [(os.path.join(output_dir, name), True) for name in model_names]
     removed = []
-    for folder, _, names in os.walk(output_dir):
-        for name in names:
-            if TEMPORARY_NAME.match(name):
-                os.remove(os.path.join(folder, name))
-                removed.append(os.path.join(folder, name))
+    for folder, in_model_folder in folders:
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            path = os.path.join(folder, name)
+            target = name.rpartition(TEMPORARY_MARK)[0]
+            if (
+                is_temporary_name_of(name, target)
+                and _run_writes(target, in_model_folder)
+                and os.path.isfile(path)
+                and not os.path.islink(path)
+            ):
+                os.remove(path)
+                removed.append(path)
     return removed
 
 
@@ -95,14 +122,7 @@ def check_same_options(output_dir, options, model_names):
                 "another --output-dir (or delete that folder)."
             )
         return
-    tmp_path = f"{path}.tmp.{os.getpid()}"
-    try:
-        with open(tmp_path, "w") as file:
-            json.dump(options, file, indent=1, sort_keys=True)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+    write_json_atomic(path, options, indent=1, sort_keys=True)
 
 
 def check_not_a_training_folder(output_dir, model_dir, model_names):

@@ -19,7 +19,7 @@ PYTHON="${PYTHON:-python}"
 METHOD_OPTS=("${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}")
 
 usage_exit() {
-    echo "Usage: bash $0 $1 [yacs options, e.g. OPTIM.MAX_EPOCH 2]" >&2
+    echo "Error: Usage: bash $0 $1 [yacs options, e.g. OPTIM.MAX_EPOCH 2]" >&2
     echo "Environment: DATA=<datasets root> (required), OUTPUT=<output root> (default output)," >&2
     echo "SHOTS=<shots per class> (default 16)." >&2
     exit 2
@@ -27,12 +27,12 @@ usage_exit() {
 
 require_data_root() {
     if [ -z "${DATA:-}" ]; then
-        echo "DATA is not set: run as DATA=/path/to/datasets bash $0 ..." >&2
+        echo "Error: DATA is not set: run as DATA=/path/to/datasets bash $0 ..." >&2
         echo "(the folder that holds caltech-101/, oxford_pets/, imagenet/, ... see README)" >&2
         exit 2
     fi
     if [ ! -d "$DATA" ]; then
-        echo "DATA=$DATA is not a folder. Point DATA at the folder that holds the datasets." >&2
+        echo "Error: DATA=$DATA is not a folder. Point DATA at the folder that holds the datasets." >&2
         exit 2
     fi
 }
@@ -41,14 +41,14 @@ require_data_root() {
 # before anything runs.
 check_seed() {
     if ! [[ "$1" =~ ^[0-9]+$ ]]; then
-        echo "SEED must be a whole number >= 0 (e.g. 1), got \"$1\"." >&2
+        echo "Error: SEED must be a whole number >= 0 (e.g. 1), got \"$1\"." >&2
         exit 2
     fi
 }
 
 check_shots() {
     if ! [[ "$SHOTS" =~ ^[0-9]+$ ]] || [ "$SHOTS" -lt 1 ]; then
-        echo "SHOTS must be a whole number >= 1 (training images per class), got \"$SHOTS\"." >&2
+        echo "Error: SHOTS must be a whole number >= 1 (training images per class), got \"$SHOTS\"." >&2
         exit 2
     fi
 }
@@ -84,7 +84,7 @@ dataset_config() {
     if [ ! -f "$file" ]; then
         local known
         known=$(cd "$REPO_ROOT/configs/datasets" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' ')
-        echo "Unknown dataset \"$1\". Known: $known" >&2
+        echo "Error: Unknown dataset \"$1\". Known: $known" >&2
         exit 2
     fi
     echo "$file"
@@ -186,7 +186,7 @@ base2new_test() {
     local model_dir; model_dir=$(base2new_dir train_base "$dataset" "$seed" "$tag")
     local outdir; outdir=$(base2new_dir test_new "$dataset" "$seed" "$tag")
     if [ "$TRAINER" != "ZeroshotCLIP" ] && ! is_finished "$model_dir"; then
-        echo "No finished base-class training in $model_dir: run base2new_train.sh first" \
+        echo "Error: No finished base-class training in $model_dir: run base2new_train.sh first" \
              "with the same DATASET, SEED and options." >&2
         exit 1
     fi
@@ -236,7 +236,7 @@ xd_test() {
     if [ "$TRAINER" = "ZeroshotCLIP" ]; then
         model_args=()
     elif ! is_finished "$model_dir"; then
-        echo "No finished ImageNet training in $model_dir: run xd_train.sh $seed first." >&2
+        echo "Error: No finished ImageNet training in $model_dir: run xd_train.sh $seed first." >&2
         exit 1
     fi
     announce "$outdir" || return 0

@@ -29,7 +29,7 @@ for trainer in "${trainers[@]}"; do
     # the method's script folder is the one whose base2new_train.sh sets TRAINER=<trainer>
     scripts=$(grep -lx "TRAINER=$trainer" scripts/*/base2new_train.sh | xargs -r dirname)
     if [ ! -f "configs/trainers/$trainer/world.yaml" ] || [ -z "$scripts" ]; then
-        echo "No configs/trainers/$trainer/world.yaml or no base2new scripts for $trainer" >&2
+        echo "Error: No configs/trainers/$trainer/world.yaml or no base2new scripts for $trainer" >&2
         exit 2
     fi
     script_dirs+=("$scripts")
@@ -68,7 +68,7 @@ done
 wait
 if compgen -G "$OUTPUT/logs/*.failed" > /dev/null; then
     for failed in "$OUTPUT"/logs/*.failed; do
-        echo "Failed: see ${failed%.failed}.log" >&2
+        echo "Error: Failed: see ${failed%.failed}.log" >&2
     done
     exit 1
 fi

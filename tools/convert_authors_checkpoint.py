@@ -13,7 +13,6 @@ It prints the method options the checkpoint implies (token counts, depths); pass
 ``CTX_INIT`` of the authors' run, with ``--eval-only --model-dir converted_run --load-epoch 20``.
 """
 
-import argparse
 import os
 import re
 import sys
@@ -26,10 +25,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import dassl_setup  # noqa: E402,F401  (before anything that imports dassl)
 from prompting.prompt_averaging import sum_buffer_name  # noqa: E402
+from run.tool_cli import ToolArgumentParser, reports_user_errors  # noqa: E402
 from tools.checkpoint_conversion import (  # noqa: E402
     ConversionError,
+    check_paths,
     read_checkpoint,
-    reports_conversion_errors,
     write_run,
 )
 from trainers.hicropl import HiCroPL  # noqa: E402
@@ -295,9 +295,9 @@ def run_states(converted, trainer):
     return states
 
 
-@reports_conversion_errors
+@reports_user_errors
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trainer", required=True, choices=sorted(LAYOUTS))
     parser.add_argument(
         "--src",
@@ -308,6 +308,7 @@ def main(argv=None):
     )
     parser.add_argument("--out", required=True, help="run folder to write")
     args = parser.parse_args(argv)
+    check_paths(args.src, args.out)
     state, epoch = read_checkpoint(args.src)
     converted = convert_state_dict(state, args.trainer)
     for path in write_run(args.out, run_states(converted, args.trainer), epoch):

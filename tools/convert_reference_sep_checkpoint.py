@@ -11,7 +11,6 @@ evaluated here (``train.py --trainer SEP --eval-only --model-dir OUT``):
 ``--layers`` must be the fusion layers the reference run used (its default, L_IND 0: 1..11).
 """
 
-import argparse
 import os
 import re
 import sys
@@ -19,10 +18,11 @@ import sys
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from run.tool_cli import ToolArgumentParser, refuse, reports_user_errors  # noqa: E402
 from tools.checkpoint_conversion import (  # noqa: E402
     ConversionError,
+    check_paths,
     read_checkpoint,
-    reports_conversion_errors,
     write_run,
 )
 
@@ -49,6 +49,13 @@ PLAIN_TENSORS = {
     "VPT_fc.weight": "prototype.weight",
 }
 REFERENCE_DEFAULT_LAYERS = tuple(range(1, 12))
+
+
+def tfm_count(reference_state):
+    """How many Token Fusion Modules per encoder the reference checkpoint holds (one per block)."""
+    tfm_key = re.compile(r"^({})\.(\d+)\.".format("|".join(TFM_LISTS)))
+    indices = [int(match.group(2)) for match in map(tfm_key.match, reference_state) if match]
+    return max(indices) + 1 if indices else 0
 
 
 def convert_state_dict(reference_state, layers=REFERENCE_DEFAULT_LAYERS):
@@ -78,9 +85,9 @@ def convert_state_dict(reference_state, layers=REFERENCE_DEFAULT_LAYERS):
     return converted
 
 
-@reports_conversion_errors
+@reports_user_errors
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--src", required=True, help="the reference run's prompt_learner/model.pth.tar-N"
     )
@@ -93,12 +100,29 @@ def main(argv=None):
         help="fusion layers of the reference run (default 1..11)",
     )
     args = parser.parse_args(argv)
+    layers = tuple(args.layers)
+    refuse(
+        list(layers) != sorted(set(layers)) or min(layers) < 0,
+        f"--layers {' '.join(map(str, layers))}: give distinct block indices >= 0 in increasing "
+        "order (the reference run's fusion layers)",
+    )
+    check_paths(args.src, args.out)
     reference_state, epoch = read_checkpoint(args.src)
-    state = convert_state_dict(reference_state, tuple(args.layers))
+    state = convert_state_dict(reference_state, layers)
+    in_file = tfm_count(reference_state)
+    refuse(
+        layers[-1] >= in_file,
+        f"--layers names block {layers[-1]}, but the checkpoint has {in_file} blocks (one Token "
+        f"Fusion Module each): give layers below {in_file}",
+    )
     (path,) = write_run(args.out, {"prompt_learner": state}, epoch)
     print(
+        f"Kept the first {len(layers)} of the {in_file} Token Fusion Modules per encoder (the "
+        "reference trains one per layer of --layers and leaves the rest unused)"
+    )
+    print(
         f"Wrote {path}; evaluate with --model-dir {args.out} and "
-        f"TRAINER.SEP.FUSION_LAYERS \"{tuple(args.layers)}\""
+        f'TRAINER.SEP.FUSION_LAYERS "{layers}"'
     )
     return 0
 

@@ -6,11 +6,23 @@ set to its path) loads. Used by the tests and the offline demo; it knows nothing
     python tools/make_tiny_clip.py --out toy_data/tiny_clip.pt
 """
 
-import argparse
 import os
+import sys
 
 import torch
 from clip.model import CLIP
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from run.atomic_files import atomic_path  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_seed,
+    check_writable_folder,
+    refuse,
+    reports_user_errors,
+)
 
 # Small enough for 2 CPU cores, yet with every structural feature of ViT CLIP; the vision
 # width differs from the text width (as 768 vs 512 in ViT-B/16) so no code can mix them up,
@@ -58,19 +70,23 @@ def build_tiny_clip(seed=0, **overrides):
 def write_tiny_clip(path, seed=0, **overrides):
     model = build_tiny_clip(seed=seed, **overrides)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp_path = f"{path}.tmp"
-    torch.save(model.state_dict(), tmp_path)
-    os.replace(tmp_path, path)
+    with atomic_path(path) as tmp_path:
+        torch.save(model.state_dict(), tmp_path)
     return path
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@reports_user_errors
+def main(argv=None):
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="where to write the state_dict (.pt)")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    check_seed(args.seed)
+    refuse(os.path.isdir(args.out), f'--out "{args.out}" is a folder: give the file to write')
+    check_writable_folder(f'--out "{args.out}"', os.path.dirname(os.path.abspath(args.out)))
     print(f"Wrote tiny CLIP to {write_tiny_clip(args.out, seed=args.seed)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

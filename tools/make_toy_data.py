@@ -11,9 +11,7 @@ toy_data/tiny_clip.pt`` run any trainer offline. Each class is one colour and on
 jitter and noise, so a classifier can learn them; the output depends only on the seed.
 """
 
-import argparse
 import io
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -24,9 +22,18 @@ from PIL import Image
 if __package__ in (None, ""):  # run as a script: make `tools.` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from run.atomic_files import write_json_atomic  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_seed,
+    check_writable_folder,
+    refuse,
+    reports_user_errors,
+)
 from tools.make_tiny_clip import write_tiny_clip  # noqa: E402
 
 DATASET_FOLDER = "caltech-101"
+MIN_IMAGE_SIZE = 8
 IMAGE_FOLDER = "101_ObjectCategories"
 SPLIT_FILE = "split_zhou_Caltech101.json"
 
@@ -154,10 +161,7 @@ def make_toy_caltech101(root, num_classes=6, images_per_class=12, image_size=32,
             split[key].extend([relpath, label, classname] for relpath in sorted(paths))
 
     split_path = os.path.join(dataset_dir, SPLIT_FILE)
-    tmp_path = f"{split_path}.tmp"
-    with open(tmp_path, "w") as file:
-        json.dump(split, file, indent=4)
-    os.replace(tmp_path, split_path)
+    write_json_atomic(split_path, split, indent=4)
 
     tiny_clip_path = write_tiny_clip(os.path.join(root, "tiny_clip.pt"), seed=seed)
     return ToyData(
@@ -170,14 +174,27 @@ def make_toy_caltech101(root, num_classes=6, images_per_class=12, image_size=32,
     )
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@reports_user_errors
+def main(argv=None):
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", required=True, help="output folder (DATASET.ROOT)")
     parser.add_argument("--classes", type=int, default=6, help="even, at most 10")
     parser.add_argument("--per-class", type=int, default=12, help="images per class")
     parser.add_argument("--size", type=int, default=32, help="image side in pixels")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    check_seed(args.seed)
+    check_writable_folder("--root", args.root)
+    refuse(
+        args.classes % 2 or not 2 <= args.classes <= len(TOY_CLASSES),
+        f"--classes {args.classes}: give an even number in 2..{len(TOY_CLASSES)} (equal base "
+        "and new halves)",
+    )
+    refuse(args.per_class < 3, f"--per-class {args.per_class}: give >= 3 (train, val, test)")
+    refuse(
+        args.size < MIN_IMAGE_SIZE,
+        f"--size {args.size}: give >= {MIN_IMAGE_SIZE} pixels (the shapes must be drawable)",
+    )
     toy = make_toy_caltech101(
         args.root,
         num_classes=args.classes,
@@ -189,7 +206,8 @@ def main():
         f"Wrote toy Caltech101 ({len(toy.classnames)} classes, {toy.split_sizes}) to "
         f"{toy.dataset_dir} and the tiny CLIP to {toy.tiny_clip_path}"
     )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

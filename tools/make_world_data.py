@@ -10,7 +10,6 @@ new: the rest), rendered in its own style. The output depends only on the seed a
 code; a dataset already written by the same code and seed is left as it is.
 """
 
-import argparse
 import json
 import os
 import sys
@@ -25,8 +24,15 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import datasets  # noqa: E402,F401  (registers the world datasets)
 from datasets.world import WorldDataset  # noqa: E402
+from run.atomic_files import write_text_atomic  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_seed,
+    check_writable_folder,
+    reports_user_errors,
+)
 from tools.world import vocabulary  # noqa: E402
-from tools.world.build_files import source_digest, write_text_atomic  # noqa: E402
+from tools.world.build_files import source_digest  # noqa: E402
 from tools.world.render import render  # noqa: E402
 
 NUM_CLASSES = 16
@@ -88,22 +94,26 @@ def write_world_dataset(dataset_cls, root, seed=0, image_size=32):
                 split[key].append([relpath, label, names[class_id]])
 
     write_text_atomic(
-        json.dumps(split, indent=1), os.path.join(folder, dataset_cls.split_file_name)
+        os.path.join(folder, dataset_cls.split_file_name), json.dumps(split, indent=1)
     )
-    write_text_atomic(json.dumps(stamp), stamp_path)
+    write_text_atomic(stamp_path, json.dumps(stamp))
     return folder
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@reports_user_errors
+def main(argv=None):
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", required=True, help="output folder (DATA / DATASET.ROOT)")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    check_seed(args.seed)
+    check_writable_folder("--root", args.root)
     root = os.path.abspath(args.root)
     for dataset_cls in world_datasets():
         folder = write_world_dataset(dataset_cls, root, seed=args.seed)
         print(f"{dataset_cls.__name__}: {folder}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,7 +9,6 @@ configuration and the torch version, and ``~/.cache/sep-prompt-tuning/world_clip
 the world trainer configs use) links to it. Minutes on 2 CPU cores the first time, then instant.
 """
 
-import argparse
 import dataclasses
 import json
 import os
@@ -18,16 +17,47 @@ import sys
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tools.world.clip_cache import build_world_clip, world_clip_path  # noqa: E402
+from run.tool_cli import (  # noqa: E402
+    ToolArgumentParser,
+    check_seed,
+    check_writable_folder,
+    refuse,
+    reports_user_errors,
+)
+from tools.world.clip_cache import build_world_clip, report_path, world_clip_path  # noqa: E402
 from tools.world.pretrain import DEFAULT_CONFIG  # noqa: E402
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def check_args(args):
+    """Every mistake that would otherwise surface only after the pretraining."""
+    check_seed(args.seed)
+    refuse(
+        args.steps <= DEFAULT_CONFIG.warmup_steps,
+        f"--steps {args.steps}: give more than the {DEFAULT_CONFIG.warmup_steps} warm-up steps "
+        f"(default {DEFAULT_CONFIG.steps}); fewer would write an untrained CLIP",
+    )
+    if args.out is None:
+        return
+    out = args.out
+    refuse(os.path.isdir(out), f'--out "{out}" is a folder: give the checkpoint file to write')
+    refuse(
+        os.path.splitext(out)[1].lower() == ".json",
+        f'--out "{out}": the report is written beside the checkpoint as <name>.json; give the '
+        "checkpoint another suffix (.pt)",
+    )
+    for path in (out, report_path(out)):
+        refuse(os.path.lexists(path), f'"{path}" already exists: remove it or give another --out')
+    check_writable_folder(f'--out "{out}"', os.path.dirname(os.path.abspath(out)))
+
+
+@reports_user_errors
+def main(argv=None):
+    parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="write the checkpoint here instead of the cache")
     parser.add_argument("--seed", type=int, default=DEFAULT_CONFIG.seed)
     parser.add_argument("--steps", type=int, default=DEFAULT_CONFIG.steps)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    check_args(args)
     config = dataclasses.replace(DEFAULT_CONFIG, seed=args.seed, steps=args.steps)
     if args.out:
         report = build_world_clip(args.out, config)
@@ -35,7 +65,8 @@ def main():
         print(f"Wrote the world CLIP to {args.out}")
     else:
         print(world_clip_path(config))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -62,12 +62,23 @@ BUILD_SCHEDULER = """
     assert optimizer.param_groups[0]["lr"] == 1e-5
 """
 
+# Upstream's scheduler state holds the successor scheduler object (and its optimizer): read;
+# any other object: refused, since reading it could run code.
 RELOAD_PICKLED_CHECKPOINT = """
     import argparse, sys, torch
     import dassl.utils, dassl.utils.torchtools, dassl.engine.trainer
+    from run.untrusted_files import UnsafeFileError
+    modules = (dassl.utils, dassl.utils.torchtools, dassl.engine.trainer)
+    torch.save({"scheduler": scheduler.state_dict()}, sys.argv[1])
+    for module in modules:
+        assert module.load_checkpoint(sys.argv[1])["scheduler"]["successor"].T_max == 5.0
     torch.save({"scheduler": argparse.Namespace(last_epoch=3)}, sys.argv[1])
-    for module in (dassl.utils, dassl.utils.torchtools, dassl.engine.trainer):
-        assert module.load_checkpoint(sys.argv[1])["scheduler"].last_epoch == 3
+    for module in modules:
+        try:
+            module.load_checkpoint(sys.argv[1])
+            raise AssertionError("an argparse.Namespace was read")
+        except UnsafeFileError as error:
+            assert "argparse.Namespace" in str(error), error
 """
 
 

@@ -15,6 +15,8 @@ from dassl.utils import (
     torchtools,
 )
 
+from run.untrusted_files import UnsafeFileError
+
 
 def _state(model, epoch, **extra):
     return {"state_dict": model.state_dict(), "epoch": epoch, **extra}
@@ -71,12 +73,11 @@ def test_load_missing_checkpoint_names_the_path(tmp_path):
         load_checkpoint(str(tmp_path / "model.pth.tar-9"))
 
 
-def test_checkpoint_with_pickled_objects_loads_after_a_warning(tmp_path):
+def test_checkpoint_with_other_pickled_objects_is_refused_naming_the_type(tmp_path):
     path = tmp_path / "upstream.pth.tar"
     torch.save({"epoch": 1, "scheduler": argparse.Namespace(last_epoch=4)}, path)
-    with pytest.warns(UserWarning, match="weights_only=False"):
-        checkpoint = load_checkpoint(str(path))
-    assert checkpoint["scheduler"].last_epoch == 4
+    with pytest.raises(UnsafeFileError, match=r"upstream\.pth\.tar.*argparse\.Namespace"):
+        load_checkpoint(str(path))
 
 
 def test_resume_restores_weights_optimizer_scheduler_epoch_and_rng_state(tmp_path):

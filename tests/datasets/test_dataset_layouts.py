@@ -2,7 +2,6 @@
 
 import glob
 import os
-import pickle
 import shutil
 
 import pytest
@@ -11,6 +10,7 @@ from dassl.data.datasets import DATASET_REGISTRY
 
 import datasets  # noqa: F401  (registers the datasets)
 from datasets.layout import DatasetLayoutError, MissingImagesError
+from run.untrusted_files import load_datum_lists
 from tests.datasets.fake_layouts import FAKE_LAYOUTS, SPLIT_FILE_DATASETS, dataset_cfg
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -192,10 +192,8 @@ def test_imagenet_fewshot_caches_training_images_only(tmp_path):
     assert len(dataset.train_x) == 2 * len(expected.classnames)
     assert len(dataset.test) == expected.num_test
     assert dataset.val is dataset.test
-    with open(
-        os.path.join(expected.dataset_dir, "split_fewshot", "shot_2-seed_3.pkl"), "rb"
-    ) as file:
-        assert set(pickle.load(file)) == {"train"}
+    cache = os.path.join(expected.dataset_dir, "split_fewshot", "shot_2-seed_3.pkl")
+    assert set(load_datum_lists(cache, "few-shot cache")) == {"train"}
 
 
 def test_imagenet_a_and_r_label_only_the_wnid_folders_present(tmp_path):

@@ -15,6 +15,13 @@ import torch
 from dassl.utils import load_checkpoint, resume_from_checkpoint, save_checkpoint
 
 from datasets.splits import SplitFileError, read_fewshot_cache, write_pickle_atomic
+from run.atomic_files import (
+    atomic_path,
+    is_temporary_name_of,
+    temporary_path,
+    write_atomic,
+    write_json_atomic,
+)
 from run.result_file import write_result_file
 from tests.reliability.train_args import REPO_ROOT
 
@@ -116,3 +123,30 @@ def test_a_broken_fewshot_cache_is_named_with_the_fix(tmp_path):
     path.write_bytes(pickle.dumps({"train": [1, 2]})[:10])
     with pytest.raises(SplitFileError, match=rf"few-shot cache {path} cannot be read.*Delete it"):
         read_fewshot_cache(str(path))
+
+
+def test_the_atomic_helper_replaces_whole_and_leaves_nothing_on_failure(tmp_path):
+    path = str(tmp_path / "report.json")
+    write_json_atomic(path, {"a": 1})
+    with pytest.raises(Killed):
+        write_atomic(path, lambda file: (file.write("{half"), half_written()(None, file)))
+    assert json.loads(open(path).read()) == {"a": 1}
+    assert os.listdir(tmp_path) == ["report.json"]
+
+
+def test_the_temporary_name_is_per_process_and_recognised_exactly(tmp_path):
+    path = str(tmp_path / "result.json")
+    assert temporary_path(path) == f"{path}.tmp.{os.getpid()}"
+    assert is_temporary_name_of(os.path.basename(temporary_path(path)), "result.json")
+    for name in ("result.json.tmp.", "result.json.tmp.1x", "xresult.json.tmp.1", "result.json"):
+        assert not is_temporary_name_of(name, "result.json"), name
+
+
+def test_a_symlink_written_atomically_replaces_the_old_link(tmp_path):
+    (tmp_path / "a").write_text("a")
+    (tmp_path / "b").write_text("b")
+    link = str(tmp_path / "current")
+    for target in ("a", "b"):
+        with atomic_path(link) as tmp_link:
+            os.symlink(target, tmp_link)
+    assert os.readlink(link) == "b" and sorted(os.listdir(tmp_path)) == ["a", "b", "current"]

@@ -13,7 +13,7 @@ IMPOSSIBLE = {
     "negative epochs": (["OPTIM.MAX_EPOCH", -3], "OPTIM.MAX_EPOCH is -3"),
     "zero shots": (["DATASET.NUM_SHOTS", 0], "DATASET.NUM_SHOTS (SHOTS in the scripts) is 0"),
     "negative shots": (["DATASET.NUM_SHOTS", -5], "DATASET.NUM_SHOTS (SHOTS in the scripts) is -5"),
-    "negative seed": (["SEED", -2], "SEED (--seed) is -2: use a seed >= 0, or -1"),
+    "negative seed": (["SEED", -2], "SEED (--seed) is -2: use a seed in 0..4294967295, or -1"),
     "empty batches": (["DATALOADER.TRAIN_X.BATCH_SIZE", 0], "DATALOADER.TRAIN_X.BATCH_SIZE is 0"),
     "empty test batches": (["DATALOADER.TEST.BATCH_SIZE", 0], "DATALOADER.TEST.BATCH_SIZE is 0"),
     "negative lr": (["OPTIM.LR", -0.002], "OPTIM.LR is -0.002; the learning rate must be > 0"),

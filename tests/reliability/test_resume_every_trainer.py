@@ -13,6 +13,7 @@ import os
 import pytest
 import torch
 
+from run.untrusted_files import load_checkpoint_file
 from tests.trainers.helpers import make_trainer
 
 EPOCHS = 2
@@ -40,7 +41,7 @@ def final_state(output_dir):
         record = json.load(file)
     del record["config_digest"]  # it hashes OUTPUT_DIR too
     path = os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{EPOCHS}")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    checkpoint = load_checkpoint_file(path)
     return record, checkpoint
 
 

@@ -72,7 +72,7 @@ def test_a_bad_argument_stops_the_script_with_one_line(case, name, script):
     completed = script(name, *args, **env)
     assert completed.returncode == 2
     assert len(completed.stderr.strip().splitlines()) == 1
-    assert completed.stderr.startswith(expected)
+    assert completed.stderr.startswith("Error: " + expected)
     assert completed.calls == []  # train.py never started
 
 

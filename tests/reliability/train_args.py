@@ -8,6 +8,7 @@ import sys
 import torch
 
 import train
+from run.untrusted_files import load_checkpoint_file
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATASET_CONFIG = os.path.join(REPO_ROOT, "configs", "datasets", "caltech101.yaml")
@@ -75,10 +76,8 @@ def final_state(output_dir, epoch):
     """(result.json record, weights saved after ``epoch``) of a finished run."""
     with open(os.path.join(output_dir, "result.json")) as f:
         record = json.load(f)
-    checkpoint = torch.load(
-        os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{epoch}"),
-        map_location="cpu",
-        weights_only=False,
+    checkpoint = load_checkpoint_file(
+        os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{epoch}")
     )
     return record, checkpoint["state_dict"]
 

@@ -36,6 +36,6 @@ def test_a_table_with_the_spread_draws_it_as_error_bars(runs, tmp_path, monkeypa
     monkeypatch.setattr(matplotlib.axes.Axes, "bar", recording_bar)
     plot_table(build_table(summary, spread=True), "Base", str(tmp_path / "spread.png"))
     plot_table(build_table(summary), "Base", str(tmp_path / "plain.png"))
-    sd = statistics.stdev([50.0, 54.0])
+    sd = statistics.pstdev([50.0, 54.0])  # --std population, the default
     # toy and the average, with the spread; then the same bars without it
     assert drawn_bars == [(52.0, pytest.approx(sd)), (52.0, pytest.approx(sd))] + [(52.0, None)] * 2

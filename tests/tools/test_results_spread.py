@@ -1,4 +1,4 @@
-"""compare_results.py --spread: mean ± sample standard deviation over seeds, checked against a
+"""compare_results.py --spread: mean ± standard deviation over seeds (--std), checked against a
 plain computation from the hand-written runs of fake_run_writer."""
 
 import csv
@@ -44,7 +44,7 @@ def read_csv(path):
 def spread_csv(runs, tmp_path, capsys):
     write_base2new_tree(runs)
     out = tmp_path / "table.csv"
-    assert main([runs.root, "--spread", "--out", str(out)] + DATASET_ARGS) == 0
+    assert main([runs.root, "--spread", "--std", "sample", "--out", str(out)] + DATASET_ARGS) == 0
     capsys.readouterr()
     return read_csv(out)
 
@@ -122,7 +122,7 @@ def test_missing_seeds_stay_marked_and_the_spread_uses_the_seeds_present(spread_
 def test_markdown_and_terminal_cells_read_mean_plus_minus_sd(runs, capsys):
     write_base2new_tree(runs)
     base, new = zip(*seed_values(COOP, "dtd").values())
-    cell = f"{statistics.mean(base):.2f} ± {statistics.stdev(base):.2f}"
+    cell = f"{statistics.mean(base):.2f} ± {statistics.pstdev(base):.2f}"
     for output_format in ("markdown", "table"):
         args = [runs.root, "--spread", "--format", output_format, "--paper"]
         assert main(args + DATASET_ARGS) == 0
@@ -131,7 +131,7 @@ def test_markdown_and_terminal_cells_read_mean_plus_minus_sd(runs, capsys):
             line for line in text.splitlines() if "/".join(COOP) in line and " DTD " in line
         )
         assert cell in dtd_line
-        assert "sample standard deviation (n - 1) over seeds" in text
+        assert "population standard deviation (/ n) over seeds" in text
         # published rows carry no spread
         paper_line = next(line for line in text.splitlines() if "CoOp (paper)" in line)
         assert "±" not in paper_line
@@ -144,7 +144,7 @@ def test_a_cell_with_one_seed_shows_no_spread(runs, tmp_path, capsys):
     assert main([runs.root, "--spread", "--seeds", "1", "2", "--out", str(out)]) == 0
     capsys.readouterr()
     row = read_csv(out)[0]
-    assert float(row["Base sd"]) == pytest.approx(statistics.stdev([50.0, 54.0]), abs=5e-5)
+    assert float(row["Base sd"]) == pytest.approx(statistics.pstdev([50.0, 54.0]), abs=5e-5)
     assert row["New"] == "40.0000" and row["New sd"] == "" and row["HM sd"] == ""
     assert row["Seeds"] == "base 2/2, new 1/2 !"
     assert main([runs.root, "--spread", "--seeds", "1", "2"]) == 0
@@ -170,9 +170,21 @@ def test_accuracy_protocols_have_the_spread_too(runs, tmp_path, capsys):
     capsys.readouterr()
     rows = {row["Dataset"]: row for row in read_csv(out)}
     dtd = [value for _, value in accuracies.values()]
-    assert float(rows["DTD"]["Accuracy sd"]) == pytest.approx(statistics.stdev(dtd), abs=5e-5)
+    assert float(rows["DTD"]["Accuracy sd"]) == pytest.approx(statistics.pstdev(dtd), abs=5e-5)
     seed_averages = [statistics.mean(pair) for pair in accuracies.values()]
     assert float(rows["Average (targets)"]["Accuracy sd"]) == pytest.approx(
-        statistics.stdev(seed_averages), abs=5e-5
+        statistics.pstdev(seed_averages), abs=5e-5
     )
     assert float(rows["ImageNet (source)"]["Accuracy sd"]) == 0.0
+
+
+def test_the_default_spread_is_the_population_sd_as_parse_test_res(runs, tmp_path, capsys):
+    for seed, base in ((1, 50.0), (2, 54.0), (3, 58.0)):
+        runs.base2new("toy", "SEP", "tiny", seed, base=base, new=40.0)
+    for kind, expected in (("population", statistics.pstdev), ("sample", statistics.stdev)):
+        out = tmp_path / f"{kind}.csv"
+        argv = [runs.root, "--spread", "--out", str(out)]
+        assert main(argv + (["--std", kind] if kind == "sample" else [])) == 0
+        assert f"{kind} standard deviation" in capsys.readouterr().err
+        row = read_csv(out)[0]
+        assert float(row["Base sd"]) == pytest.approx(expected([50.0, 54.0, 58.0]), abs=5e-5)

@@ -1,5 +1,6 @@
 """Mean over seeds per dataset, the harmonic mean, and the average over datasets, per method;
-and the spread over seeds of each (the sample standard deviation of the per-seed values).
+and the spread over seeds of each (the population or the sample standard deviation of the
+per-seed values).
 
 Nothing missing is dropped silently: a dataset or seed that is absent is shown as such in the
 row (``"2/3 !"``, a note) and listed in the warnings with the run directory that was expected.
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tools.results.protocols import MEAN_HM, dataset_sort_key, display_name
+from tools.results.run_consistency import dataset_name, first_difference, run_options
 from tools.results.run_discovery import find_stage_root, group_methods, run_dir_path, scan_stage
 from tools.results.run_result import load_run_result
 
@@ -52,10 +54,17 @@ class SeedStats:
         return f"{self.found}/{len(self.expected_seeds)}"
 
 
-def sample_sd(values):
-    """Sample standard deviation (n - 1); None for fewer than two values."""
+# --std: population (divides by n, numpy's default and parse_test_res.py's, as CoOp) or sample
+# (divides by n - 1)
+STD_KINDS = ("population", "sample")
+
+
+def seed_sd(values, kind="population"):
+    """Standard deviation of ``kind`` (STD_KINDS); None for fewer than two values."""
     values = list(values)
-    return statistics.stdev(values) if len(values) >= 2 else None
+    if len(values) < 2:
+        return None
+    return statistics.pstdev(values) if kind == "population" else statistics.stdev(values)
 
 
 @dataclass
@@ -71,10 +80,10 @@ class SummaryRow:
     # and New; in the average row, each seed's average over the datasets
     per_seed: dict = field(default_factory=dict)
 
-    def spread(self, column):
-        """Sample standard deviation over seeds of ``column``'s per-seed values (None for
-        fewer than two seeds)."""
-        return sample_sd(self.per_seed.get(column, {}).values())
+    def spread(self, column, kind="population"):
+        """Standard deviation (``kind``: STD_KINDS) over seeds of ``column``'s per-seed values
+        (None for fewer than two seeds)."""
+        return seed_sd(self.per_seed.get(column, {}).values(), kind)
 
 
 @dataclass
@@ -175,6 +184,7 @@ class _Collector:
             experiment = method.experiment_for(dataset)
             present = self.seed_dirs.get((role, experiment, dataset), {})
             values = {}
+            reference = None  # (run folder, options) of the first seed with recorded options
             if not present:
                 absent.append(dataset)
             for seed in self.seeds if present else ():
@@ -183,9 +193,20 @@ class _Collector:
                         f"missing run: {run_dir_path(stage_root, dataset, experiment, seed)}"
                     )
                     continue
-                result = self._load(stage, present[seed], seed)
+                result = self._load(stage, present[seed], seed, dataset)
                 if result is None:
                     continue
+                options = run_options(present[seed])
+                if options is not None and reference is None:
+                    reference = (present[seed], options)
+                elif options is not None:
+                    difference = first_difference(options, reference[1])
+                    if difference:
+                        self.warnings.append(
+                            f"left out {present[seed]}: it ran with other options than "
+                            f"{reference[0]} ({difference})"
+                        )
+                        continue
                 values[seed] = result.metrics[self.metric]
                 if "backbone" in result.info:
                     backbones.add(result.info["backbone"])
@@ -194,10 +215,13 @@ class _Collector:
             stats[dataset] = SeedStats(values, self.seeds)
         return stats, absent
 
-    def _load(self, stage, path, seed):
+    def _load(self, stage, path, seed, dataset):
         expected = {"seed": seed}
         if stage.subsample:
             expected["subsample"] = stage.subsample
+        name = dataset_name(dataset)
+        if name is not None:
+            expected["dataset"] = name
         result, problems = load_run_result(path, stage.end_signals, self.metric, expected)
         self.warnings.extend(problems)
         if result is not None:

@@ -26,7 +26,11 @@ TEST_END_SIGNALS = (RESULT_HEADER,)
 COUNT_METRICS = ("total", "correct")
 
 # "* accuracy: 87.3%", "* total: 1,000"; per-class lines ("* class: 3 (dog)\t...") do not match.
-_METRIC_LINE = re.compile(r"^\* ([\w-]+): ([-+]?[\d,]*\.?\d+(?:[eE][-+]?\d+)?)%?$")
+# "nan" and "inf" are read too, so that a diverged run is reported as such, not as one without
+# a result
+_METRIC_LINE = re.compile(
+    r"^\* ([\w-]+): ([-+]?(?:[\d,]*\.?\d+(?:[eE][-+]?\d+)?|nan|inf))%?$", re.IGNORECASE
+)
 
 
 def end_signals_for(test_log):

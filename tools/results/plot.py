@@ -1,8 +1,13 @@
 """Grouped bar chart of one table column (HM for base-to-new) per dataset and method."""
 
+import os
+
 import numpy as np
 
+from run.atomic_files import atomic_path
 from tools.results.table import SD_SUFFIX
+
+PLOT_FORMATS = ("png", "pdf", "svg")  # from the file name's suffix; png when it has none
 
 
 def _series_name(row, several_shots):
@@ -74,6 +79,8 @@ def plot_table(table, column, path, title=None):
     axes.grid(axis="y", alpha=0.3)
     axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
-    figure.savefig(path, dpi=150)
+    image_format = os.path.splitext(path)[1][1:].lower() or "png"
+    with atomic_path(path) as tmp_path:
+        figure.savefig(tmp_path, dpi=150, format=image_format)
     plt.close(figure)
     return drawn

@@ -6,6 +6,7 @@ the log prints one decimal. Only ``log.txt`` is read, never a time-suffixed sibl
 """
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -47,6 +48,15 @@ def _numbers_and_info(content):
     return metrics, info
 
 
+def _finite(result, metric, problems):
+    """``result``, or None with a problem when its ``metric`` is NaN or infinite."""
+    value = result.metrics[metric]
+    if math.isfinite(value):
+        return result
+    problems.append(f"{result.source}: {metric} is {value} (a diverged run?); left out")
+    return None
+
+
 def load_run_result(run_dir, end_signals, metric="accuracy", expected=None):
     """Read the final test result of ``run_dir``.
 
@@ -77,7 +87,9 @@ def load_run_result(run_dir, end_signals, metric="accuracy", expected=None):
             if metric not in metrics and alias in metrics:
                 metrics[metric] = metrics[alias]
             if metric in metrics:
-                return RunResult(run_dir, metrics, json_path, info), problems
+                return _finite(
+                    RunResult(run_dir, metrics, json_path, info), metric, problems
+                ), problems
             problems.append(f"{json_path} has no '{metric}'; using {LOG_FILE}")
 
     log_path = os.path.join(run_dir, LOG_FILE)
@@ -92,4 +104,4 @@ def load_run_result(run_dir, end_signals, metric="accuracy", expected=None):
         else:
             problems.append(f"{log_path}: no '* {metric}:' line after the end signal")
         return None, problems
-    return RunResult(run_dir, dict(block), log_path), problems
+    return _finite(RunResult(run_dir, dict(block), log_path), metric, problems), problems

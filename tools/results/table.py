@@ -118,8 +118,12 @@ def _paper_rows(summary, method_summary, published_rows, group):
     return rows, published_method
 
 
+SD_LABELS = {
+    "population": "population standard deviation (/ n)",
+    "sample": "sample standard deviation (/ n - 1)",
+}
 SPREAD_NOTE = (
-    "'±' (CSV: the 'sd' columns): sample standard deviation (n - 1) over seeds of each seed's "
+    "'±' (CSV: the 'sd' columns): {sd} over seeds of each seed's "
     "own value (for HM: the HM of that seed's Base and New). Average row: the standard "
     "deviation over seeds of each seed's average over the datasets (HM: the HM of that seed's "
     "averaged Base and New), over the seeds every averaged dataset has. No '±' where fewer "
@@ -127,7 +131,7 @@ SPREAD_NOTE = (
 )
 
 
-def _footnotes(summary, with_paper, spread):
+def _footnotes(summary, with_paper, spread, std):
     seeds = " ".join(str(seed) for seed in summary.seeds)
     notes = [
         f"{summary.metric} in %, mean over seeds {seeds} (result.json for "
@@ -142,7 +146,7 @@ def _footnotes(summary, with_paper, spread):
     elif summary.protocol.source_dataset:
         notes.append("Average (targets): mean over the target datasets; the source is not in it.")
     if spread:
-        notes.append(SPREAD_NOTE)
+        notes.append(SPREAD_NOTE.format(sd=SD_LABELS[std]))
     notes.append(
         f"Seeds: seeds with a result / seeds expected; '{FLAG}' marks missing data "
         "(see the warnings)."
@@ -155,14 +159,15 @@ def _footnotes(summary, with_paper, spread):
     return notes
 
 
-def _spread_cells(row, value_columns):
-    return {column + SD_SUFFIX: row.spread(column) for column in value_columns}
+def _spread_cells(row, value_columns, kind):
+    return {column + SD_SUFFIX: row.spread(column, kind) for column in value_columns}
 
 
-def build_table(summary, published_rows=None, spread=False):
+def build_table(summary, published_rows=None, spread=False, std="population"):
     """Table rows of a ProtocolSummary; with ``published_rows`` adds paper and difference rows
     after each method that has published numbers, then the published rows of methods not run;
-    with ``spread``, our rows' standard deviations over seeds (the other rows have none)."""
+    with ``spread``, our rows' standard deviations (``std``: population or sample) over seeds
+    (the other rows have none)."""
     value_columns = list(summary.protocol.value_columns)
     shown = value_columns
     if spread:
@@ -175,7 +180,7 @@ def build_table(summary, published_rows=None, spread=False):
         for row in method_summary.rows:
             values = dict(row.values)
             if spread:
-                values.update(_spread_cells(row, value_columns))
+                values.update(_spread_cells(row, value_columns, std))
             rows.append(
                 TableRow(
                     _row_cells(method.label, method.shots, row.label, values, row.seeds, row.note),
@@ -216,7 +221,7 @@ def build_table(summary, published_rows=None, spread=False):
         columns,
         value_columns,
         rows,
-        _footnotes(summary, published_rows is not None, spread),
+        _footnotes(summary, published_rows is not None, spread, std),
         list(summary.warnings),
         spread,
     )

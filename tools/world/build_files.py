@@ -1,5 +1,5 @@
 """What the built files of the world (CLIP checkpoint, datasets) depend on, and how they are
-written: a digest of the code that makes them, and atomic writes."""
+written: a digest of the code that makes them (atomic writes: ``run.atomic_files``)."""
 
 import hashlib
 import os
@@ -28,22 +28,3 @@ def source_digest(*extra):
     for text in (torch.__version__, *extra):
         digest.update(text.encode() + b"\0")
     return digest.hexdigest()[:16]
-
-
-def atomic_write(write, path):
-    """``write(tmp_path)`` then rename onto ``path``: readers never see half a file."""
-    tmp_path = f"{path}.tmp{os.getpid()}"
-    try:
-        write(tmp_path)
-        os.replace(tmp_path, path)
-    finally:
-        if os.path.lexists(tmp_path):
-            os.remove(tmp_path)
-
-
-def write_text_atomic(text, path):
-    def write(tmp_path):
-        with open(tmp_path, "w") as file:
-            file.write(text)
-
-    atomic_write(write, path)

@@ -16,8 +16,11 @@ import time
 
 import torch
 
+from run.atomic_files import atomic_path, write_text_atomic
+from run.user_errors import UserError
+
 from . import pretrain as pretraining
-from .build_files import atomic_write, source_digest, write_text_atomic
+from .build_files import source_digest
 
 CACHE_DIR = os.path.expanduser("~/.cache/sep-prompt-tuning")
 CURRENT_LINK = "world_clip.pt"
@@ -27,11 +30,29 @@ def cache_key(config):
     return source_digest(json.dumps(config.as_dict(), sort_keys=True))
 
 
-def build_world_clip(path, config=pretraining.DEFAULT_CONFIG, progress=True, eval_per_class=50):
+class PretrainingFailed(UserError, RuntimeError):
+    """Pretraining ended with a CLIP no better than chance: nothing is written."""
+
+
+def report_path(path):
+    return os.path.splitext(path)[0] + ".json"
+
+
+def build_world_clip(
+    path,
+    config=pretraining.DEFAULT_CONFIG,
+    progress=True,
+    eval_per_class=50,
+    require_learning=True,
+):
     """Pretrain, save the state_dict to ``path`` and a JSON report beside it; return the report.
 
     The report holds the zero-shot top-1 over all classes on ``eval_per_class`` held-out images
-    per class of the pretraining distribution.
+    per class of the pretraining distribution. It is written before the checkpoint, whose
+    presence marks a finished build, so a kill in between never leaves a checkpoint without its
+    report. With ``require_learning`` (off only for smoke builds of a few steps), a CLIP whose
+    zero-shot top-1 is not above twice chance has learnt nothing usable (too few steps, a
+    diverged loss): PretrainingFailed, and neither file is written.
     """
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     start, cpu_start = time.time(), time.process_time()
@@ -42,11 +63,20 @@ def build_world_clip(path, config=pretraining.DEFAULT_CONFIG, progress=True, eva
         "wall_seconds": round(time.time() - start, 1),
         "cpu_seconds": round(time.process_time() - cpu_start, 1),
     }
-    atomic_write(lambda tmp: torch.save(model.state_dict(), tmp), path)
+    state = {key: value.clone() for key, value in model.state_dict().items()}
     with pretraining.deterministic_torch(config.threads):  # fp16 matmuls are slow on a CPU
         accuracy, chance = pretraining.zero_shot_accuracy(model.float(), per_class=eval_per_class)
+    if require_learning and not accuracy > 2 * chance:
+        raise PretrainingFailed(
+            f"the pretrained world CLIP reaches {accuracy:.1f}% zero-shot top-1 (chance "
+            f"{chance:.1f}%) after {config.steps} steps: it learnt nothing usable, so nothing "
+            "was written. Give more --steps (default "
+            f"{pretraining.DEFAULT_CONFIG.steps}) or another --seed."
+        )
     report.update(zero_shot_top1=accuracy, chance=chance, eval_images_per_class=eval_per_class)
-    write_text_atomic(json.dumps(report, indent=2), os.path.splitext(path)[0] + ".json")
+    write_text_atomic(report_path(path), json.dumps(report, indent=2))
+    with atomic_path(path) as tmp_path:
+        torch.save(state, tmp_path)
     return report
 
 
@@ -62,5 +92,6 @@ def world_clip_path(config=pretraining.DEFAULT_CONFIG, cache_dir=None, progress=
             f"(chance {report['chance']:.1f}%), {report['wall_seconds']:.0f} s"
         )
     link = os.path.join(cache_dir, CURRENT_LINK)
-    atomic_write(lambda tmp: os.symlink(os.path.basename(path), tmp), link)
+    with atomic_path(link) as tmp_path:
+        os.symlink(os.path.basename(path), tmp_path)
     return path

@@ -17,7 +17,7 @@ class Logger:
         self.file = None
         if fpath is not None:
             mkdir_if_missing(os.path.dirname(fpath))
-            self.file = open(fpath, "w")
+            self.file = open(fpath, "w", buffering=1)  # a killed run's log ends where it died
 
     def write(self, msg):
         self.console.write(msg)

@@ -3,7 +3,6 @@
 import json
 import os
 import random
-import tempfile
 import warnings
 from difflib import SequenceMatcher
 
@@ -50,23 +49,17 @@ def atomic_write(fpath, write_fn, binary=False):
     """Call ``write_fn(file_object)`` on a temp file next to ``fpath``, then rename it into place.
 
     A crash or exception mid-write leaves any previous ``fpath`` untouched and no partial file.
-    The file gets the permissions a plain ``open`` would (0o666 less the umask), not mkstemp's
-    owner-only 0o600.
+    The temporary file is ``<fpath>.tmp.<pid>``: one per process, and a name that a clean-up after
+    a kill can recognise exactly. The file gets the permissions a plain ``open`` gives.
     """
-    directory = os.path.dirname(os.path.abspath(fpath))
-    mkdir_if_missing(directory)
-    fd, tmp_path = tempfile.mkstemp(
-        dir=directory, prefix=".tmp-", suffix="-" + os.path.basename(fpath)
-    )
+    mkdir_if_missing(os.path.dirname(os.path.abspath(fpath)))
+    tmp_path = f"{fpath}.tmp.{os.getpid()}"
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb" if binary else "w") as f:
+        with open(tmp_path, "wb" if binary else "w") as f:
             write_fn(f)
         os.replace(tmp_path, fpath)
     except BaseException:
-        if os.path.exists(tmp_path):
+        if os.path.lexists(tmp_path):
             os.remove(tmp_path)
         raise
 

@@ -5,7 +5,6 @@ dicts), so they load with ``torch.load(weights_only=True)``, the default since t
 """
 
 import os
-import pickle
 import random
 import shutil
 import warnings
@@ -92,22 +91,16 @@ def save_checkpoint(state, save_dir, is_best=False, remove_module_from_keys=True
 def load_checkpoint(fpath):
     """Load a checkpoint dict onto the CPU (or CUDA if available).
 
-    Tries ``weights_only=True``; a file that holds pickled objects (e.g. one written by upstream
-    Dassl, whose warm-up schedulers pickle themselves) is trusted local output and is reloaded
-    with ``weights_only=False`` after a warning.
+    Only with ``weights_only=True``: a file that holds other pickled objects could run code
+    when read, and is refused (``pickle.UnpicklingError``). The project replaces this function
+    with one that also reads upstream Dassl's checkpoints (see ``dassl_setup.py``).
     """
     if fpath is None:
         raise ValueError("File path is None")
     if not os.path.exists(fpath):
         raise FileNotFoundError(f'File is not found at "{fpath}"')
     map_location = None if torch.cuda.is_available() else "cpu"
-    try:
-        return torch.load(fpath, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:
-        warnings.warn(f'"{fpath}" holds pickled objects; loading it with weights_only=False')
-        return torch.load(fpath, map_location=map_location, weights_only=False)
-    except UnicodeDecodeError:  # written by Python 2
-        return torch.load(fpath, map_location=map_location, weights_only=False, encoding="latin1")
+    return torch.load(fpath, map_location=map_location, weights_only=True)
 
 
 def resume_from_checkpoint(fdir, model, optimizer=None, scheduler=None):

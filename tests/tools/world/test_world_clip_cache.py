@@ -15,7 +15,7 @@ def test_the_checkpoint_is_built_once_then_reused_and_linked(tmp_path, monkeypat
 
     def counting_build(path, config, progress):
         builds.append(config)
-        return real_build(path, config, progress=False, eval_per_class=1)
+        return real_build(path, config, progress=False, eval_per_class=1, require_learning=False)
 
     monkeypatch.setattr(clip_cache, "build_world_clip", counting_build)
     first = clip_cache.world_clip_path(TINY, cache_dir=str(tmp_path))

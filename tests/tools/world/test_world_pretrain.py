@@ -44,7 +44,11 @@ def test_pretraining_leaves_the_callers_torch_settings_alone():
 def test_the_checkpoint_loads_as_a_clip_with_four_blocks_per_encoder(tmp_path):
     path = str(tmp_path / "world_clip.pt")
     report = build_world_clip(
-        path, dataclasses.replace(SHORT, steps=1), progress=False, eval_per_class=2
+        path,
+        dataclasses.replace(SHORT, steps=1),
+        progress=False,
+        eval_per_class=2,
+        require_learning=False,
     )
     model = load_clip_to_cpu(path)  # the path MODEL.BACKBONE.NAME takes
     assert len(model.transformer.resblocks) == 4
