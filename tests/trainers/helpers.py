@@ -10,6 +10,7 @@ import datasets  # noqa: F401  (registers the datasets)
 import trainers
 from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
+from run.untrusted_files import load_checkpoint_file
 from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -106,7 +107,7 @@ def count_calls(obj, method_name):
 
 def saved_state_dict(output_dir, epoch=1):
     path = os.path.join(output_dir, "prompt_learner", f"model.pth.tar-{epoch}")
-    return torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+    return load_checkpoint_file(path)["state_dict"]
 
 
 def check_base_model_evaluates_on_new_classes(trainer_name, toy, tmp_path, expected_keys):

@@ -8,6 +8,7 @@ import torch
 from prompting.clip_loading import load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
 from prompting.templates import ENSEMBLE_TEMPLATES
+from run.untrusted_files import load_checkpoint_file
 from run.user_errors import ConfigError
 from tests.reliability.train_args import toy_argv, train_quietly
 from tests.trainers import independent_promptsrc as ref
@@ -174,8 +175,8 @@ def test_a_run_killed_after_an_epoch_resumes_to_the_same_average(toy, tmp_path, 
 
     for folder in ("prompt_learner", PromptSRC.AVERAGE_NAME):
         path = os.path.join(folder, "model.pth.tar-3")
-        expected = torch.load(uninterrupted / path, weights_only=False)["state_dict"]
-        resumed = torch.load(interrupted / path, weights_only=False)["state_dict"]
+        expected = load_checkpoint_file(uninterrupted / path)["state_dict"]
+        resumed = load_checkpoint_file(interrupted / path)["state_dict"]
         assert expected.keys() == resumed.keys()
         for key in expected:
             torch.testing.assert_close(resumed[key], expected[key], rtol=0, atol=1e-6)
