@@ -4,7 +4,7 @@ The key hashes the source of the world package (renderer, captions, training loo
 encoder it trains through, the training configuration and the torch version, so changing any of
 them builds a new checkpoint instead of silently reusing a stale one.
 
-    ~/.cache/sep-prompt-tuning/world-clip-<key>.pt    the checkpoint (a CLIP state_dict, fp16)
+    ~/.cache/sep-prompt-tuning/world-clip-<key>.pt    the checkpoint (``clip_state_file``, fp16)
     ~/.cache/sep-prompt-tuning/world-clip-<key>.json  its configuration and zero-shot accuracy
     ~/.cache/sep-prompt-tuning/world_clip.pt          link to the latest one built or reused: the
                                                       path the world trainer configs name
@@ -15,6 +15,8 @@ import os
 import time
 
 import torch
+
+from prompting.clip_loading import clip_state_file
 
 from . import pretrain as pretraining
 from .build_files import atomic_write, source_digest, write_text_atomic
@@ -42,7 +44,7 @@ def build_world_clip(path, config=pretraining.DEFAULT_CONFIG, progress=True, eva
         "wall_seconds": round(time.time() - start, 1),
         "cpu_seconds": round(time.process_time() - cpu_start, 1),
     }
-    atomic_write(lambda tmp: torch.save(model.state_dict(), tmp), path)
+    atomic_write(lambda tmp: torch.save(clip_state_file(model), tmp), path)
     with pretraining.deterministic_torch(config.threads):  # fp16 matmuls are slow on a CPU
         accuracy, chance = pretraining.zero_shot_accuracy(model.float(), per_class=eval_per_class)
     report.update(zero_shot_top1=accuracy, chance=chance, eval_images_per_class=eval_per_class)

@@ -1,0 +1,154 @@
+"""Load an OpenCLIP model named ``openclip:<source>`` in ``MODEL.BACKBONE.NAME``.
+
+The four sources OpenCLIP itself reads:
+
+- ``openclip:<arch>/<tag>``: a built-in architecture with published weights, e.g.
+  ``openclip:ViT-B-16/laion2b_s34b_b88k`` (downloaded once into Hugging Face's cache);
+- ``openclip:<arch>@<file>``: a built-in architecture with weights from a local file (a state
+  dict, ``.bin``, ``.pt`` or ``.safetensors``), e.g. ``openclip:ViT-B-16@open_clip_model.bin``;
+- ``openclip:hf-hub:<org>/<repo>``: a model hub repository holding ``open_clip_config.json``
+  and the weights;
+- ``openclip:local-dir:<folder>``: a folder holding those two files (a hub repository copied
+  to a machine without internet).
+
+The architecture's config states the activation (``ViT-B-16``: GELU, ``ViT-B-16-quickgelu``:
+QuickGELU), so weights never run with an activation other than the one they were trained with.
+"""
+
+import os
+
+import open_clip
+from open_clip.factory import get_model_config
+from open_clip.pretrained import get_pretrained_cfg, list_pretrained_tags_by_model
+
+from run.user_errors import ConfigError, UserError
+
+from .backbones import OpenCLIPBackbone
+from .backbones.base import unsupported
+
+PREFIX = "openclip:"
+SCHEMAS = ("hf-hub:", "local-dir:")
+FORMS = (
+    '"openclip:<arch>/<pretrained tag>" (e.g. "openclip:ViT-B-16/laion2b_s34b_b88k"), '
+    '"openclip:<arch>@<weights file>", "openclip:hf-hub:<org>/<repo>" or '
+    '"openclip:local-dir:<folder>"'
+)
+
+
+class OpenCLIPNameError(ConfigError):
+    pass
+
+
+class OpenCLIPUnavailable(UserError, RuntimeError):
+    pass
+
+
+def is_openclip_name(name):
+    return name.startswith(PREFIX)
+
+
+def parse_openclip_name(name):
+    """``(model_name, pretrained)`` as ``open_clip.create_model`` takes them."""
+    source = name[len(PREFIX) :]
+    if source.startswith(SCHEMAS):
+        if not source.split(":", 1)[1]:
+            raise OpenCLIPNameError(f'MODEL.BACKBONE.NAME "{name}" names no source: use {FORMS}')
+        return source, None
+    if "@" in source:
+        arch, weights = source.split("@", 1)
+        return arch, os.path.expanduser(weights)
+    if "/" in source:
+        return tuple(source.split("/", 1))
+    raise OpenCLIPNameError(
+        f'MODEL.BACKBONE.NAME "{name}" names no weights (it would run a random model): use {FORMS}'
+    )
+
+
+def check_openclip_name(name):
+    """Refuse, before anything is loaded or downloaded, a name that cannot give the model."""
+    model_name, pretrained = parse_openclip_name(name)
+    if model_name.startswith("local-dir:"):
+        folder = os.path.expanduser(model_name.split(":", 1)[1])
+        if not os.path.isfile(os.path.join(folder, "open_clip_config.json")):
+            raise OpenCLIPNameError(
+                f'MODEL.BACKBONE.NAME "{name}": {folder} holds no open_clip_config.json (an '
+                "OpenCLIP model folder holds it beside the weights)"
+            )
+        return
+    if model_name.startswith("hf-hub:"):
+        return
+    config = get_model_config(model_name)
+    if config is None:
+        raise OpenCLIPNameError(
+            f'MODEL.BACKBONE.NAME "{name}": "{model_name}" is not an OpenCLIP architecture '
+            f"(open_clip.list_models() lists them, e.g. ViT-B-16, ViT-L-14)"
+        )
+    check_tower_config(name, config)
+    if "@" in name:
+        if not os.path.isfile(pretrained):
+            raise OpenCLIPNameError(f'MODEL.BACKBONE.NAME "{name}": no file {pretrained}')
+        return
+    tag_config = get_pretrained_cfg(model_name, pretrained)
+    if not tag_config:
+        raise OpenCLIPNameError(
+            f'MODEL.BACKBONE.NAME "{name}": "{pretrained}" is not a pretrained tag of '
+            f"{model_name}; its tags: {list_pretrained_tags_by_model(model_name)}"
+        )
+    if tag_config.get("quick_gelu", False) != config.get("quick_gelu", False):
+        trained = "QuickGELU" if tag_config.get("quick_gelu") else "GELU"
+        fitting = (
+            f"{model_name}-quickgelu" if trained == "QuickGELU" else model_name.rsplit("-", 1)[0]
+        )
+        raise OpenCLIPNameError(
+            f'MODEL.BACKBONE.NAME "{name}": the {pretrained} weights were trained with {trained} '
+            f'and {model_name} runs the other activation: use "openclip:{fitting}/{pretrained}"'
+        )
+
+
+def check_tower_config(name, config):
+    """The towers a built-in architecture's config declares, refused unless ViT + text
+    transformer (the same rule ``OpenCLIPBackbone`` applies to a loaded model)."""
+    vision, text = config["vision_cfg"], config["text_cfg"]
+    kind = None
+    if "timm_model_name" in vision:
+        kind = f"a timm image tower ({vision['timm_model_name']})"
+    elif isinstance(vision.get("layers"), (list, tuple)):
+        kind = "a ResNet image tower"
+    elif "hf_model_name" in text:
+        kind = f"a Hugging Face text tower ({text['hf_model_name']})"
+    if kind is not None:
+        raise unsupported(f'MODEL.BACKBONE.NAME "{name}" has {kind}')
+
+
+def load_openclip_to_cpu(name):
+    """The OpenCLIP model on the CPU in eval mode, weights in fp16 as ``load_clip_to_cpu`` gives
+    OpenAI's (LayerNorms computing in fp32), with its tokenizer as ``.tokenizer``."""
+    check_openclip_name(name)
+    model_name, pretrained = parse_openclip_name(name)
+    try:
+        model = open_clip.create_model(
+            model_name,
+            pretrained=pretrained,
+            precision="fp16",
+            device="cpu",
+            require_pretrained=True,
+            weights_only=True,
+        )
+        tokenizer = open_clip.get_tokenizer(model_name)
+    except (OSError, RuntimeError, ValueError, KeyError) as error:
+        raise OpenCLIPUnavailable(
+            f'Could not load OpenCLIP "{name}" ({str(error).splitlines()[0]}). Offline, copy the '
+            "model's hub folder (open_clip_config.json and the weights) to this machine and use "
+            '"openclip:local-dir:<folder>", or "openclip:<arch>@<weights file>".'
+        ) from error
+    model.tokenizer = tokenizer
+    OpenCLIPBackbone(model)  # refuses towers the prompted encoders cannot run
+    return model.eval()
+
+
+def openclip_preprocessing(clip_model):
+    """``(resolution, mean, std)`` the OpenCLIP model's images are preprocessed with."""
+    config = open_clip.get_model_preprocess_cfg(clip_model)
+    size = config["size"]
+    resolution = size if isinstance(size, int) else size[0]
+    return resolution, tuple(config["mean"]), tuple(config["std"])
