@@ -15,6 +15,7 @@ The architecture's config states the activation (``ViT-B-16``: GELU, ``ViT-B-16-
 QuickGELU), so weights never run with an activation other than the one they were trained with.
 """
 
+import json
 import os
 
 import open_clip
@@ -69,11 +70,16 @@ def check_openclip_name(name):
     model_name, pretrained = parse_openclip_name(name)
     if model_name.startswith("local-dir:"):
         folder = os.path.expanduser(model_name.split(":", 1)[1])
-        if not os.path.isfile(os.path.join(folder, "open_clip_config.json")):
+        config_path = os.path.join(folder, "open_clip_config.json")
+        if not os.path.isfile(config_path):
             raise OpenCLIPNameError(
                 f'MODEL.BACKBONE.NAME "{name}": {folder} holds no open_clip_config.json (an '
                 "OpenCLIP model folder holds it beside the weights)"
             )
+        with open(config_path) as file:
+            model_config = json.load(file).get("model_cfg")
+        if model_config is not None:
+            check_tower_config(name, model_config)
         return
     if model_name.startswith("hf-hub:"):
         return
@@ -107,17 +113,29 @@ def check_openclip_name(name):
 
 def check_tower_config(name, config):
     """The towers a built-in architecture's config declares, refused unless ViT + text
-    transformer (the same rule ``OpenCLIPBackbone`` applies to a loaded model)."""
-    vision, text = config["vision_cfg"], config["text_cfg"]
-    kind = None
-    if "timm_model_name" in vision:
-        kind = f"a timm image tower ({vision['timm_model_name']})"
-    elif isinstance(vision.get("layers"), (list, tuple)):
-        kind = "a ResNet image tower"
-    elif "hf_model_name" in text:
-        kind = f"a Hugging Face text tower ({text['hf_model_name']})"
+    transformer (the rule ``OpenCLIPBackbone`` applies to a loaded model)."""
+    kind = unsupported_tower(config["vision_cfg"], config["text_cfg"], config)
     if kind is not None:
         raise unsupported(f'MODEL.BACKBONE.NAME "{name}" has {kind}')
+
+
+def unsupported_tower(vision, text, config):
+    """What in an OpenCLIP model config the prompted encoders cannot run, or None."""
+    if "timm_model_name" in vision:
+        return f"a timm image tower ({vision['timm_model_name']})"
+    if isinstance(vision.get("layers"), (list, tuple)):
+        return "a ResNet image tower"
+    if "hf_model_name" in text:
+        return f"a Hugging Face text tower ({text['hf_model_name']})"
+    if "multimodal_cfg" in config or text.get("embed_cls"):
+        return "a CoCa text decoder"
+    if vision.get("attentional_pool") or vision.get("pool_type", "tok") != "tok":
+        return f"an image tower pooled by {vision.get('pool_type', 'attention')}"
+    if text.get("no_causal_mask") or text.get("pool_type", "argmax") != "argmax":
+        return f"a text tower pooled at its {text.get('pool_type')} token"
+    if "hf_tokenizer_name" in text:
+        return f"the tokenizer {text['hf_tokenizer_name']}"
+    return None
 
 
 def load_openclip_to_cpu(name):

@@ -88,6 +88,9 @@ def test_each_form_names_what_open_clip_create_model_takes(name, parsed):
         ("openclip:ViT-B-16-SigLIP/webli", UnsupportedBackbone, "has a timm image tower"),
         ("openclip:convnext_base/laion400m_s13b_b51k", UnsupportedBackbone, "timm image tower"),
         ("openclip:EVA02-B-16/merged2b_s8b_b131k", UnsupportedBackbone, "timm image tower"),
+        ("openclip:ViT-L-14-CLIPA/datacomp1b", UnsupportedBackbone, "image tower pooled by avg"),
+        ("openclip:ViT-H-14-worldwide/metaclip2_worldwide", UnsupportedBackbone, "eos token"),
+        ("openclip:coca_ViT-B-32/laion2b_s13b_b90k", UnsupportedBackbone, "a CoCa text decoder"),
         (
             "openclip:xlm-roberta-base-ViT-B-32/laion5b_s13b_b90k",
             UnsupportedBackbone,
@@ -120,6 +123,16 @@ def test_a_model_folder_loads_in_fp16_with_its_tokenizer_and_features(tmp_path):
         OPENAI_PIXEL_MEAN,
         pytest.approx((0.26862954, 0.26130258, 0.27577711)),
     )
+
+
+def test_a_model_folder_of_an_unsupported_config_is_refused_before_loading(tmp_path):
+    folder = write_tiny_openclip(str(tmp_path / "tiny"))
+    config_path = tmp_path / "tiny" / "open_clip_config.json"
+    config = json.loads(config_path.read_text())
+    config["model_cfg"]["vision_cfg"]["pool_type"] = "avg"
+    config_path.write_text(json.dumps(config))
+    with pytest.raises(UnsupportedBackbone, match="has an image tower pooled by avg"):
+        check_backbone_name(f"openclip:local-dir:{folder}")
 
 
 def test_a_model_folder_without_weights_is_refused(tmp_path):
