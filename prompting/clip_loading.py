@@ -19,6 +19,7 @@ from clip.model import ModifiedResNet
 from run.user_errors import ConfigError, UserError
 
 from .openclip_loading import (
+    architecture_of,
     check_openclip_name,
     is_openclip_name,
     load_openclip_to_cpu,
@@ -111,11 +112,15 @@ def read_state_file(path):
     stated = (
         f"records activation {activation!r}" if activation else "does not record its activation"
     )
+    state_dict = content.get("state_dict", content) if isinstance(content, dict) else {}
+    arch = architecture_of(state_dict) or "ViT-B-16"
     raise CLIPWeightsUnavailable(
         f'"{path}" is a state_dict that {stated}: OpenAI\'s CLIP code would run it with '
         "QuickGELU, and weights trained with GELU (most OpenCLIP models) would give wrong "
-        f'features. Load it through OpenCLIP, naming its architecture: "openclip:ViT-B-16@{path}"'
-        f' (GELU) or "openclip:ViT-B-16-quickgelu@{path}" (QuickGELU, as OpenAI\'s models).'
+        f'features. Load it through OpenCLIP, naming its architecture: "openclip:{arch}@{path}"'
+        f' (GELU) or "openclip:{arch}-quickgelu@{path}" (QuickGELU, as OpenAI\'s models); a '
+        "tiny or world CLIP written before files recorded it: write it again "
+        "(tools/make_tiny_clip.py, tools/pretrain_world_clip.py)."
     )
 
 

@@ -16,6 +16,7 @@ QuickGELU), so weights never run with an activation other than the one they were
 """
 
 import json
+import math
 import os
 
 import open_clip
@@ -136,6 +137,48 @@ def unsupported_tower(vision, text, config):
     if "hf_tokenizer_name" in text:
         return f"the tokenizer {text['hf_tokenizer_name']}"
     return None
+
+
+def architecture_of(state_dict):
+    """The built-in GELU architecture with ``state_dict``'s ViT shapes (None if not exactly one):
+    the name to suggest for a state dict file."""
+    try:
+        conv = state_dict["visual.conv1.weight"]  # [width, 3, patch, patch]
+        shapes = {
+            "embed_dim": state_dict["text_projection"].shape[1],
+            "width": conv.shape[0],
+            "patch_size": conv.shape[-1],
+            "image_size": math.isqrt(state_dict["visual.positional_embedding"].shape[0] - 1)
+            * conv.shape[-1],
+            "layers": count_blocks(state_dict, "visual.transformer.resblocks."),
+            "text_width": state_dict["ln_final.weight"].shape[0],
+            "text_layers": count_blocks(state_dict, "transformer.resblocks."),
+        }
+    except (KeyError, AttributeError, IndexError):
+        return None
+    matches = []
+    for arch in open_clip.list_models():
+        config = get_model_config(arch)
+        vision, text = config["vision_cfg"], config["text_cfg"]
+        if config.get("quick_gelu") or unsupported_tower(vision, text, config):
+            continue
+        image_size = vision.get("image_size", 224)
+        described = {
+            "embed_dim": config["embed_dim"],
+            "width": vision.get("width"),
+            "patch_size": vision.get("patch_size"),
+            "image_size": image_size if isinstance(image_size, int) else image_size[0],
+            "layers": vision.get("layers"),
+            "text_width": text.get("width"),
+            "text_layers": text.get("layers"),
+        }
+        if described == shapes:
+            matches.append(arch)
+    return matches[0] if len(matches) == 1 else None
+
+
+def count_blocks(state_dict, prefix):
+    return len({key[len(prefix) :].split(".")[0] for key in state_dict if key.startswith(prefix)})
 
 
 def load_openclip_to_cpu(name):

@@ -160,15 +160,24 @@ def test_arch_at_file_runs_the_activation_its_config_states(tmp_path, tiny_arch)
     assert float((as_quick_gelu - expected).norm() / expected.norm()) > 100 * RTOL
 
 
-def test_a_state_dict_file_without_its_activation_is_refused_naming_the_openclip_form(tmp_path):
+def test_a_state_dict_file_without_its_activation_is_refused_naming_its_openclip_form(
+    tmp_path, tiny_arch
+):
     path = tmp_path / "weights.pt"
     torch.save(build_tiny_openclip(seed=0).state_dict(), path)
     with pytest.raises(CLIPWeightsUnavailable) as refused:
         load_clip_to_cpu(str(path))
     message = str(refused.value)
     assert "does not record its activation" in message
-    assert f'"openclip:ViT-B-16@{path}"' in message
-    assert f'"openclip:ViT-B-16-quickgelu@{path}"' in message
+    assert f'"openclip:{tiny_arch}@{path}"' in message  # the architecture of its shapes
+    assert f'"openclip:{tiny_arch}-quickgelu@{path}"' in message
+
+
+def test_a_state_dict_of_shapes_no_architecture_has_is_refused_naming_an_example(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save(build_tiny_openclip(seed=0, vision_layers=3).state_dict(), path)
+    with pytest.raises(CLIPWeightsUnavailable, match=f'"openclip:ViT-B-16@{path}"'):
+        load_clip_to_cpu(str(path))
 
 
 def test_a_state_dict_file_stating_gelu_is_refused(tmp_path):
