@@ -3,10 +3,12 @@ the state dict files that cannot say their activation."""
 
 import json
 import math
+import os
+import re
 
 import pytest
 import torch
-from open_clip.factory import add_model_config
+from open_clip.factory import add_model_config, get_model_config
 from open_clip.model import convert_weights_to_lp
 
 from prompting.backbones import UnsupportedBackbone, backbone_of
@@ -20,6 +22,7 @@ from prompting.openclip_loading import (
     OpenCLIPNameError,
     openclip_preprocessing,
     parse_openclip_name,
+    unsupported_tower,
 )
 from run.config import project_cfg_default
 from tools.make_tiny_clip import TINY_VIT, build_tiny_clip
@@ -217,3 +220,27 @@ def test_input_size_and_pixel_statistics_are_checked_against_the_openclip_model(
         check_input_size(input_cfg((resolution, resolution), OPENAI_PIXEL_MEAN), model)
     model.visual.preprocess_cfg = dict(preprocess, std=(0.26862954, 0.26130258, 0.27577711))
     check_input_size(input_cfg((resolution, resolution), OPENAI_PIXEL_MEAN), model)
+
+
+def readme_backbones_section():
+    readme = os.path.join(os.path.dirname(__file__), "..", "..", "README.md")
+    with open(readme) as file:
+        return file.read().split("\n## Backbones\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_names_load_as_it_says():
+    section = readme_backbones_section()
+    table_names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    openclip_names = [name for name in table_names if name.startswith("openclip:")]
+    assert len(openclip_names) >= 5
+    for name in openclip_names:
+        parse_openclip_name(name)
+        if "/path" not in name:  # tags and hub names: accepted without loading anything
+            check_backbone_name(name)
+    for refused in ("openclip:ViT-B-16", "openclip:ViT-B-16/openai"):
+        assert f"`{refused}`" in section
+        with pytest.raises(OpenCLIPNameError):
+            check_backbone_name(refused)
+    for arch in ("ViT-B-32", "ViT-B-16", "ViT-L-14", "ViT-H-14", "ViT-g-14", "ViT-bigG-14"):
+        config = get_model_config(arch)
+        assert unsupported_tower(config["vision_cfg"], config["text_cfg"], config) is None
