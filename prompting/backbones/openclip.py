@@ -1,10 +1,18 @@
 """OpenCLIP's ``open_clip.model.CLIP``: batch-first blocks, the causal mask passed per call."""
 
+import functools
+
 from open_clip.model import CLIP as OpenCLIPModel
 from open_clip.tokenizer import SimpleTokenizer
 from open_clip.transformer import VisionTransformer
 
 from .base import Backbone, unsupported
+
+
+@functools.cache
+def default_tokenizer(context_length):
+    """OpenCLIP's CLIP tokenizer (reading its vocabulary takes a moment: once per length)."""
+    return SimpleTokenizer(context_length=context_length)
 
 
 def is_openclip_model(clip_model):
@@ -19,8 +27,8 @@ class OpenCLIPBackbone(Backbone):
         super().__init__(clip_model)
         check_openclip_towers(clip_model)
         # the tokenizer the loader attached (the model's own); OpenCLIP's default otherwise
-        self._tokenizer = getattr(clip_model, "tokenizer", None) or SimpleTokenizer(
-            context_length=clip_model.context_length
+        self._tokenizer = getattr(clip_model, "tokenizer", None) or default_tokenizer(
+            clip_model.context_length
         )
         check_tokenizer(self._tokenizer)
 
