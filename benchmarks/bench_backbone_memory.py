@@ -4,7 +4,7 @@ Both backbones are OpenCLIP models with random weights and their real shapes (no
 the method's model comes from its trainer's ``build_custom_clip`` with its published config
 (``benchmarks/method_models.py``). Counted in bytes, the same on any machine:
 
-- ``frozen``: CLIP's weights (``--precision fp16`` rounds them to half as a loaded model);
+- ``frozen``: CLIP's weights, fp32 (a CPU runs ``PREC fp16`` in fp32 too);
 - ``learned``: the method's parameters, their gradients and the optimiser's state after a step;
 - ``activations``: the tensors autograd keeps from the forward pass for the backward pass
   (``torch.autograd.graph.saved_tensors_hooks``, each storage once, CLIP's weights excluded).
@@ -24,7 +24,6 @@ import torch
 if __package__ in (None, ""):  # run as a script: make `benchmarks.` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from open_clip.model import convert_weights_to_lp  # noqa: E402
 
 from benchmarks.method_models import (  # noqa: E402
     ARCHITECTURES,
@@ -49,14 +48,13 @@ def storage_bytes(tensors, excluded=frozenset()):
     return sum(storages.values())
 
 
-def step_memory(method, arch, n_classes, batch, precision):
-    """Bytes of ``method``'s training step on an OpenCLIP model of ``arch``'s shapes."""
+def step_memory(method, arch, n_classes, batch):
+    """Bytes of ``method``'s fp32 training step on an OpenCLIP model of ``arch``'s shapes."""
     clip_model = build_tiny_openclip(seed=0, **ARCHITECTURES[arch]).requires_grad_(False)
-    if precision == "fp16":
-        convert_weights_to_lp(clip_model, dtype=torch.float16)
-    cfg = method_cfg(method, arch, precision)
+    cfg = method_cfg(method, arch, "fp32")
+    classnames = imagenet_classnames(n_classes)
     with contextlib.redirect_stdout(io.StringIO()):
-        built = build_method(method, cfg, imagenet_classnames(n_classes), clip_model, "cpu")
+        built = build_method(method, cfg, classnames, clip_model, torch.device("cpu"))
     frozen_pointers = {p.untyped_storage().data_ptr() for p in clip_model.parameters()}
     resolution = ARCHITECTURES[arch]["image_resolution"]
     images = torch.randn(batch, 3, resolution, resolution)
@@ -95,7 +93,6 @@ def parse_args(argv=None):
     parser.add_argument("--method", default="SEP")
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--precision", choices=("fp32", "fp16"), default="fp32")
     parser.add_argument("--json", help="also write the figures here")
     return parser.parse_args(argv)
 
@@ -103,18 +100,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(0)
-    rows = {
-        arch: step_memory(args.method, arch, args.classes, args.batch, args.precision)
-        for arch in COMPARED
-    }
+    rows = {arch: step_memory(args.method, arch, args.classes, args.batch) for arch in COMPARED}
     for row in rows.values():
         row["total_mib"] = row["frozen_mib"] + row["learned_mib"] + row["activations_mib"]
     base, large = (rows[arch] for arch in COMPARED)
     ratios = {key.replace("_mib", "_ratio"): large[key] / base[key] for key in base}
-    print(
-        f"{args.method}, {args.classes} classes, batch {args.batch}, {args.precision}: "
-        "MiB per training step"
-    )
+    print(f"{args.method}, {args.classes} classes, batch {args.batch}, fp32: MiB per training step")
     print(f"{'':10}{'frozen':>10}{'learned':>10}{'activations':>13}{'total':>10}")
     for arch, row in rows.items():
         print(
