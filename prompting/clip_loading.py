@@ -18,12 +18,7 @@ from clip.model import ModifiedResNet
 
 from run.user_errors import ConfigError, UserError
 
-from .openclip_loading import (
-    architecture_of,
-    check_openclip_name,
-    is_openclip_name,
-    load_openclip_to_cpu,
-)
+from .backbones import is_openclip_name
 
 CLIP_CACHE_DIR = os.path.expanduser("~/.cache/clip")
 # ``clip.build_model`` builds QuickGELU blocks: the only activation a state dict file may state
@@ -37,6 +32,8 @@ class CLIPWeightsUnavailable(UserError, RuntimeError):
 def check_backbone_name(name_or_path):
     """Refuse, before anything is loaded, a backbone that is neither a CLIP name nor a file."""
     if is_openclip_name(name_or_path):
+        from .openclip_loading import check_openclip_name
+
         check_openclip_name(name_or_path)
         return
     if os.path.isfile(os.path.expanduser(name_or_path)) or name_or_path in clip._MODELS:
@@ -79,6 +76,8 @@ def load_clip_to_cpu(name_or_path, cache_dir=None):
     """CLIP as ``clip.build_model`` makes it (or OpenCLIP's, for ``openclip:`` names): on the
     CPU, eval mode, weights in fp16."""
     if is_openclip_name(name_or_path):
+        from .openclip_loading import load_openclip_to_cpu
+
         return load_openclip_to_cpu(name_or_path)
     path = resolve_clip_checkpoint(name_or_path, cache_dir)
     try:
@@ -113,6 +112,8 @@ def read_state_file(path):
         f"records activation {activation!r}" if activation else "does not record its activation"
     )
     state_dict = content.get("state_dict", content) if isinstance(content, dict) else {}
+    from .openclip_loading import architecture_of
+
     arch = architecture_of(state_dict) or "ViT-B-16"
     raise CLIPWeightsUnavailable(
         f'"{path}" is a state_dict that {stated}: OpenAI\'s CLIP code would run it with '

@@ -25,10 +25,10 @@ from open_clip.pretrained import get_pretrained_cfg, list_pretrained_tags_by_mod
 
 from run.user_errors import ConfigError, UserError
 
-from .backbones import OpenCLIPBackbone
+from .backbones import OPENCLIP_PREFIX
 from .backbones.base import unsupported
+from .backbones.openclip import OpenCLIPBackbone
 
-PREFIX = "openclip:"
 SCHEMAS = ("hf-hub:", "local-dir:")
 FORMS = (
     '"openclip:<arch>/<pretrained tag>" (e.g. "openclip:ViT-B-16/laion2b_s34b_b88k"), '
@@ -45,13 +45,9 @@ class OpenCLIPUnavailable(UserError, RuntimeError):
     pass
 
 
-def is_openclip_name(name):
-    return name.startswith(PREFIX)
-
-
 def parse_openclip_name(name):
     """``(model_name, pretrained)`` as ``open_clip.create_model`` takes them."""
-    source = name[len(PREFIX) :]
+    source = name[len(OPENCLIP_PREFIX) :]
     if source.startswith(SCHEMAS):
         if not source.split(":", 1)[1]:
             raise OpenCLIPNameError(f'MODEL.BACKBONE.NAME "{name}" names no source: use {FORMS}')

@@ -18,11 +18,9 @@ from datasets.robust_reading import (
     check_corrupt_image_policy,
     readable_part,
 )
-from prompting.backbones import backbone_of
-from prompting.backbones.openclip import is_openclip_model
+from prompting.backbones import backbone_of, is_openclip_model
 from prompting.clip_loading import check_vit, load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
-from prompting.openclip_loading import openclip_preprocessing
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import total_loss
 from run.checkpoints import checkpoint_path, load_learned_state
@@ -178,6 +176,8 @@ def check_input_size(cfg, clip_model):
             f'{resolution}: set INPUT.SIZE "({resolution}, {resolution})".'
         )
     if is_openclip_model(clip_model) and "normalize" in cfg.INPUT.TRANSFORMS:
+        from prompting.openclip_loading import openclip_preprocessing
+
         check_normalization(cfg, *openclip_preprocessing(clip_model)[1:])
 
 

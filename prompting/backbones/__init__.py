@@ -11,27 +11,41 @@ returns the adapter that knows this for the model's implementation:
   ``VisionTransformer`` and whose text tower is its causal text transformer.
 
 Anything else (timm or Hugging Face towers, ResNets, CoCa, attention pooling) is refused with
-one ``UnsupportedBackbone`` error naming what is supported.
+one ``UnsupportedBackbone`` error naming what is supported. OpenCLIP (and the timm and
+Hugging Face packages it imports) is imported only once an OpenCLIP model is met.
 """
 
-from .base import SUPPORTED_BACKBONES, UnsupportedBackbone, project_text
+from .base import OPENCLIP_PREFIX, SUPPORTED_BACKBONES, UnsupportedBackbone, project_text
 from .openai import OpenAIBackbone
-from .openclip import OpenCLIPBackbone, is_openclip_model
 
 __all__ = [
     "SUPPORTED_BACKBONES",
     "UnsupportedBackbone",
+    "OPENCLIP_PREFIX",
     "OpenAIBackbone",
-    "OpenCLIPBackbone",
     "backbone_of",
+    "is_openclip_model",
+    "is_openclip_name",
     "project_text",
     "tokenizer_of",
 ]
 
 
+def is_openclip_model(clip_model):
+    """Whether ``clip_model`` comes from OpenCLIP (any of its model classes)."""
+    return type(clip_model).__module__.startswith("open_clip")
+
+
+def is_openclip_name(name):
+    """Whether ``MODEL.BACKBONE.NAME`` names an OpenCLIP model (``openclip:...``)."""
+    return name.startswith(OPENCLIP_PREFIX)
+
+
 def backbone_of(clip_model):
     """The adapter of ``clip_model``'s implementation (checked to be one the encoders run)."""
     if is_openclip_model(clip_model):
+        from .openclip import OpenCLIPBackbone
+
         return OpenCLIPBackbone(clip_model)
     return OpenAIBackbone(clip_model)
 

@@ -5,6 +5,7 @@ import torch.nn as nn
 
 from run.user_errors import ConfigError
 
+OPENCLIP_PREFIX = "openclip:"  # MODEL.BACKBONE.NAME of an OpenCLIP model
 SUPPORTED_BACKBONES = (
     "OpenAI CLIP ViTs (ViT-B/32, ViT-B/16, ViT-L/14, ...; a name or OpenAI's JIT file) and "
     "OpenCLIP models whose image tower is OpenCLIP's own VisionTransformer with class-token "

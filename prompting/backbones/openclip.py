@@ -15,11 +15,6 @@ def default_tokenizer(context_length):
     return SimpleTokenizer(context_length=context_length)
 
 
-def is_openclip_model(clip_model):
-    """Whether ``clip_model`` comes from OpenCLIP (any of its model classes)."""
-    return type(clip_model).__module__.startswith("open_clip")
-
-
 class OpenCLIPBackbone(Backbone):
     """Checks at construction that the model's towers are ones the prompted encoders run."""
 

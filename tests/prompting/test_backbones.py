@@ -19,13 +19,8 @@ import torch
 
 import trainers
 from benchmarks.method_models import build_method, imagenet_classnames, method_cfg
-from prompting.backbones import (
-    OpenAIBackbone,
-    OpenCLIPBackbone,
-    UnsupportedBackbone,
-    backbone_of,
-    project_text,
-)
+from prompting.backbones import OpenAIBackbone, UnsupportedBackbone, backbone_of, project_text
+from prompting.backbones.openclip import OpenCLIPBackbone
 from prompting.image_encoder import PromptedImageEncoder
 from prompting.prompted_clip import total_loss
 from prompting.text_encoder import TextEncoder, encode_prompts_normalized
