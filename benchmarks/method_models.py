@@ -40,7 +40,17 @@ VIT_B16 = dict(
     transformer_heads=8,
     transformer_layers=12,
 )
-ARCHITECTURES = {"tiny": TINY_VIT, "vit_b16": VIT_B16}
+# CLIP ViT-L/14 (the same reading), for the backbone memory comparison.
+VIT_L14 = dict(
+    VIT_B16,
+    embed_dim=768,
+    vision_layers=24,
+    vision_width=1024,
+    vision_patch_size=14,
+    transformer_width=768,
+    transformer_heads=12,
+)
+ARCHITECTURES = {"tiny": TINY_VIT, "vit_b16": VIT_B16, "vit_l14": VIT_L14}
 
 METHODS = trainers.method_table()  # trainer name -> (config node, published config)
 # Template table entry used for the frozen text features (KgCoOp's and SEP's g0).

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from prompting.backbones import tokenizer_of
 from prompting.templates import hand_crafted_prompts
 from prompting.text_encoder import tokenize
 
@@ -59,7 +60,8 @@ def recompute_frozen_text_with_second_clip(model, clip_model, classnames, datase
     second_clip = copy.deepcopy(clip_model)
     model.add_module("second_clip", second_clip)
     device = second_clip.token_embedding.weight.device
-    tokens = tokenize(hand_crafted_prompts(dataset_name, classnames), device)  # [n_cls, 77]
+    prompts = hand_crafted_prompts(dataset_name, classnames)
+    tokens = tokenize(prompts, device, tokenizer_of(second_clip))  # [n_cls, 77]
     compute_prompted = model.compute_text_features
 
     def compute_text_features():

@@ -1,4 +1,11 @@
-"""Load a CLIP model by name (downloads into CLIP's cache) or from a local checkpoint file."""
+"""Load a CLIP model by name (downloads into CLIP's cache) or from a local checkpoint file.
+
+``MODEL.BACKBONE.NAME`` is an OpenAI CLIP name ("ViT-B/16"), OpenAI's JIT file, a state dict
+file that records its activation (``clip_state_file``: the tiny and world CLIPs), or an
+OpenCLIP model (``openclip:...``, ``prompting/openclip_loading.py``). A plain state dict does
+not say whether its blocks ran QuickGELU (OpenAI's) or GELU (most OpenCLIP models): it is
+refused, naming the ``openclip:<arch>@<file>`` form that states it.
+"""
 
 import difflib
 import os
@@ -11,7 +18,11 @@ from clip.model import ModifiedResNet
 
 from run.user_errors import ConfigError, UserError
 
+from .backbones import is_openclip_name
+
 CLIP_CACHE_DIR = os.path.expanduser("~/.cache/clip")
+# ``clip.build_model`` builds QuickGELU blocks: the only activation a state dict file may state
+BUILT_ACTIVATION = "quick_gelu"
 
 
 class CLIPWeightsUnavailable(UserError, RuntimeError):
@@ -20,14 +31,19 @@ class CLIPWeightsUnavailable(UserError, RuntimeError):
 
 def check_backbone_name(name_or_path):
     """Refuse, before anything is loaded, a backbone that is neither a CLIP name nor a file."""
+    if is_openclip_name(name_or_path):
+        from .openclip_loading import check_openclip_name
+
+        check_openclip_name(name_or_path)
+        return
     if os.path.isfile(os.path.expanduser(name_or_path)) or name_or_path in clip._MODELS:
         return
     close = difflib.get_close_matches(name_or_path, clip.available_models(), n=1)
     raise CLIPWeightsUnavailable(
         f'MODEL.BACKBONE.NAME "{name_or_path}" is neither a CLIP model name nor an existing file.'
         + (f' Did you mean "{close[0]}"?' if close else "")
-        + f" Use one of {clip.available_models()} or the path of a local checkpoint "
-        "(JIT archive or state_dict)."
+        + f" Use one of {clip.available_models()}, the path of a local checkpoint "
+        '(JIT archive or state_dict), or an OpenCLIP model ("openclip:ViT-B-16/laion2b_s34b_b88k").'
     )
 
 
@@ -50,8 +66,19 @@ def resolve_clip_checkpoint(name_or_path, cache_dir=None):
         ) from error
 
 
+def clip_state_file(clip_model):
+    """What ``torch.save`` writes for a CLIP of OpenAI's ``clip`` package that
+    ``MODEL.BACKBONE.NAME <file>`` loads: its state dict and the activation it was built with."""
+    return {"state_dict": clip_model.state_dict(), "activation": BUILT_ACTIVATION}
+
+
 def load_clip_to_cpu(name_or_path, cache_dir=None):
-    """CLIP as ``clip.build_model`` makes it: on the CPU, eval mode, weights in fp16."""
+    """CLIP as ``clip.build_model`` makes it (or OpenCLIP's, for ``openclip:`` names): on the
+    CPU, eval mode, weights in fp16."""
+    if is_openclip_name(name_or_path):
+        from .openclip_loading import load_openclip_to_cpu
+
+        return load_openclip_to_cpu(name_or_path)
     path = resolve_clip_checkpoint(name_or_path, cache_dir)
     try:
         with (
@@ -59,22 +86,43 @@ def load_clip_to_cpu(name_or_path, cache_dir=None):
         ):  # torch deprecates JIT, but OpenAI ships CLIP as JIT archives
             warnings.simplefilter("ignore", FutureWarning)
             state_dict = torch.jit.load(path, map_location="cpu").eval().state_dict()
-    except RuntimeError:  # not a JIT archive: a plain state_dict
-        try:
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
-            raise CLIPWeightsUnavailable(
-                f'"{path}" is neither a JIT archive nor a state_dict that torch.load can read '
-                "(a download cut short leaves such a file: delete it and download again)."
-            ) from error
-    if isinstance(state_dict, dict) and "state_dict" in state_dict:
-        state_dict = state_dict["state_dict"]
+    except RuntimeError:  # not a JIT archive (OpenAI's format): a state_dict file
+        state_dict = read_state_file(path)
     try:
         return clip.build_model(state_dict)
     except (KeyError, RuntimeError, AttributeError, TypeError) as error:
         raise CLIPWeightsUnavailable(
             f'"{path}" is not a CLIP checkpoint that clip.build_model can read ({error}).'
         ) from error
+
+
+def read_state_file(path):
+    """The state dict of a file ``clip_state_file`` wrote; any other state dict is refused."""
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        raise CLIPWeightsUnavailable(
+            f'"{path}" is neither a JIT archive nor a state_dict that torch.load can read '
+            "(a download cut short leaves such a file: delete it and download again)."
+        ) from error
+    activation = content.get("activation") if isinstance(content, dict) else None
+    if activation == BUILT_ACTIVATION and isinstance(content.get("state_dict"), dict):
+        return content["state_dict"]
+    stated = (
+        f"records activation {activation!r}" if activation else "does not record its activation"
+    )
+    state_dict = content.get("state_dict", content) if isinstance(content, dict) else {}
+    from .openclip_loading import architecture_of
+
+    arch = architecture_of(state_dict) or "ViT-B-16"
+    raise CLIPWeightsUnavailable(
+        f'"{path}" is a state_dict that {stated}: OpenAI\'s CLIP code would run it with '
+        "QuickGELU, and weights trained with GELU (most OpenCLIP models) would give wrong "
+        f'features. Load it through OpenCLIP, naming its architecture: "openclip:{arch}@{path}"'
+        f' (GELU) or "openclip:{arch}-quickgelu@{path}" (QuickGELU, as OpenAI\'s models); a '
+        "tiny or world CLIP written before files recorded it: write it again "
+        "(tools/make_tiny_clip.py, tools/pretrain_world_clip.py)."
+    )
 
 
 class BackboneNotViT(ConfigError):
@@ -88,6 +136,8 @@ def check_vit(method, backbone_name=None, clip_model=None):
     loaded, by ``clip_model`` (a local checkpoint file can hold either).
     """
     if clip_model is None:
+        if is_openclip_name(backbone_name):
+            return  # check_openclip_name refuses OpenCLIP's non-ViT towers for every method
         if not backbone_name.startswith("RN"):
             return
         found = f'MODEL.BACKBONE.NAME "{backbone_name}" is a ResNet'

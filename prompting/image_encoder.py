@@ -1,7 +1,8 @@
 """CLIP's ViT run block by block, with prompt tokens inserted at the input and before blocks.
 
 The encoder runs CLIP's own modules (``conv1``, ``ln_pre``, the residual blocks, ``ln_post``,
-``proj``); nothing of CLIP is copied or modified. Its sequence is
+``proj``) of OpenAI's ``clip`` or OpenCLIP (``prompting/backbones`` says how each one's
+blocks are called); nothing of CLIP is copied or modified. Its sequence is
 ``[CLS] + patches + prompts``: prompts are appended once positional embeddings are added,
 before ``ln_pre``, and they are always the last ``m`` tokens, which is where the per-block
 rewrites below find them. Three ways a method changes them, all through ``forward`` or one
@@ -17,6 +18,7 @@ hook:
 import torch
 import torch.nn as nn
 
+from .backbones import backbone_of
 from .clip_loading import check_vit
 from .deep_prompts import check_deep_prompts, deep_prompt_for, replace_tokens
 from .text_encoder import run_block
@@ -34,6 +36,7 @@ class PromptedImageEncoder(nn.Module):
     def __init__(self, clip_model, method="A prompted image encoder", gradient_checkpointing=False):
         super().__init__()
         check_vit(method, clip_model=clip_model)
+        self.backbone = backbone_of(clip_model)  # not a module: holds no weights of its own
         self.visual = clip_model.visual
         self.visual.requires_grad_(False)
         self.gradient_checkpointing = gradient_checkpointing
@@ -82,7 +85,12 @@ class PromptedImageEncoder(nn.Module):
             deep_prompt = deep_prompt_for(deep_prompts, index)
             if deep_prompt is not None:
                 x = replace_tokens(x, deep_prompt, start=x.shape[0] - n_prompts)
-            x = run_block(block, self.before_block(index, x), self.gradient_checkpointing)
+            x = run_block(
+                block,
+                self.before_block(index, x),
+                self.gradient_checkpointing,
+                self.backbone.run_image_block,
+            )
         x = self.visual.ln_post(x[0])  # [B, Dv]: the [CLS] token
         if self.visual.proj is not None:
             x = x @ self.visual.proj
@@ -91,7 +99,7 @@ class PromptedImageEncoder(nn.Module):
     def _check_grid(self, images, patches):
         expected = self.n_pretrained_tokens - 1
         if patches.shape[1] != expected:
-            resolution = self.visual.input_resolution
+            resolution = self.backbone.image_resolution
             raise ValueError(
                 f"Images of size {tuple(images.shape[-2:])} give {patches.shape[1]} patches; this "
                 f"CLIP backbone expects {resolution}x{resolution} images ({expected} patches)"

@@ -5,6 +5,7 @@ import torch.nn as nn
 
 from run.user_errors import ConfigError
 
+from .backbones import tokenizer_of
 from .text_encoder import tokenize
 
 CLASS_TOKEN_POSITIONS = ("end", "middle", "front")
@@ -22,12 +23,13 @@ def initial_context(clip_model, n_ctx, ctx_init="", n_cls=None, keep_rest_of_phr
     width = clip_model.ln_final.weight.shape[0]
     if ctx_init:
         phrase = ctx_init.replace("_", " ")
-        tokens = tokenize([phrase], clip_model.token_embedding.weight.device)
+        tokenizer = tokenizer_of(clip_model)
+        tokens = tokenize([phrase], clip_model.token_embedding.weight.device, tokenizer)
         if not keep_rest_of_phrase:
             n_ctx = len(phrase.split(" "))
-        elif n_ctx > phrase_token_count(phrase):
+        elif n_ctx > (n_tokens := phrase_token_count(phrase, tokenizer)):
             raise ValueError(
-                f'"{phrase}" has {phrase_token_count(phrase)} tokens, fewer than the {n_ctx} '
+                f'"{phrase}" has {n_tokens} tokens, fewer than the {n_ctx} '
                 "context tokens it should initialise"
             )
         with torch.no_grad():
@@ -42,9 +44,9 @@ def initial_context(clip_model, n_ctx, ctx_init="", n_cls=None, keep_rest_of_phr
     return vectors, " ".join(["X"] * n_ctx)
 
 
-def phrase_token_count(phrase):
+def phrase_token_count(phrase, tokenizer=None):
     """Tokens of ``phrase`` in CLIP's vocabulary, without [SOS] and [EOS]."""
-    return int((tokenize([phrase])[0] != 0).sum()) - 2
+    return int((tokenize([phrase], tokenizer=tokenizer)[0] != 0).sum()) - 2
 
 
 class ContextPromptLearner(nn.Module):
@@ -91,11 +93,14 @@ class ContextPromptLearner(nn.Module):
         class_texts = [class_template.format(name) for name in classnames]
         prompts = [f"{placeholder} {text}" for text in class_texts]
         device = clip_model.token_embedding.weight.device
-        tokenized = tokenize(prompts, device)
+        tokenizer = tokenizer_of(clip_model)
+        tokenized = tokenize(prompts, device, tokenizer)
         with torch.no_grad():
             embedding = clip_model.token_embedding(tokenized).type(ctx_vectors.dtype)
         # name lengths in tokens, for the middle/front positions (the "." is not part of the name)
-        self.name_lengths = [len(tokenize([name])[0].nonzero()) - 2 for name in classnames]
+        self.name_lengths = [
+            len(tokenize([name], tokenizer=tokenizer)[0].nonzero()) - 2 for name in classnames
+        ]
         self.register_buffer("tokenized_prompts", tokenized, persistent=False)  # [n_cls, L]
         self.register_buffer("token_prefix", embedding[:, :1, :], persistent=False)  # [SOS]
         self.register_buffer("token_suffix", embedding[:, 1 + self.n_ctx :, :], persistent=False)

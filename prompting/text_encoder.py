@@ -1,4 +1,10 @@
-"""CLIP's text transformer applied to prompt embeddings instead of token ids."""
+"""CLIP's text transformer applied to prompt embeddings instead of token ids.
+
+It runs the text tower of OpenAI's ``clip`` and of OpenCLIP alike: ``prompting/backbones``
+says how each implementation's blocks are called and its features projected.
+"""
+
+import functools
 
 import torch
 import torch.nn as nn
@@ -7,6 +13,8 @@ from torch.utils.checkpoint import checkpoint
 
 from run.user_errors import ModelOptionError
 
+from .backbones import backbone_of, project_text
+from .backbones.base import projection_dtype
 from .deep_prompts import check_deep_prompts, deep_prompt_for, replace_tokens
 
 
@@ -19,23 +27,6 @@ def used_length(tokenized_prompts, minimum=1):
     """
     last_eos = int(tokenized_prompts.argmax(dim=-1).max())  # [EOS] has the largest token id
     return min(max(last_eos + 1, minimum), tokenized_prompts.shape[-1])
-
-
-def blocks_accept_shorter_sequences(transformer):
-    """Whether CLIP's residual blocks run on fewer positions than the context length.
-
-    clip-anytorch (the pinned CLIP) slices the causal mask to the sequence; OpenAI's original
-    package passes the full 77x77 mask and would fail, so skipping padding is then turned off.
-    """
-    block = transformer.resblocks[0]
-    weight = block.attn.in_proj_weight
-    probe = torch.zeros(2, 1, weight.shape[1], dtype=weight.dtype, device=weight.device)
-    try:
-        with torch.no_grad():
-            block(probe)
-    except RuntimeError:
-        return False
-    return True
 
 
 class TextEncoder(nn.Module):
@@ -53,6 +44,7 @@ class TextEncoder(nn.Module):
 
     def __init__(self, clip_model, checkpoint_blocks=False, skip_padding=True, min_length=1):
         super().__init__()
+        self.backbone = backbone_of(clip_model)  # not a module: holds no weights of its own
         self.transformer = clip_model.transformer
         self.positional_embedding = clip_model.positional_embedding
         self.ln_final = clip_model.ln_final
@@ -65,12 +57,13 @@ class TextEncoder(nn.Module):
         ):
             frozen.requires_grad_(False)
         self.checkpoint_blocks = checkpoint_blocks
-        self.skip_padding = skip_padding and blocks_accept_shorter_sequences(self.transformer)
+        self.skip_padding = skip_padding and self.backbone.text_accepts_shorter_sequences
         self.min_length = min_length  # positions a subclass reads beyond the last [EOS]
 
     @property
     def dtype(self):
-        return self.text_projection.dtype  # the weights' dtype (positional_embedding stays fp32)
+        # the weights' dtype (positional_embedding stays fp32)
+        return projection_dtype(self.text_projection)
 
     def before_block(self, index, x):
         """``x`` ``[L, n_prompts, D]`` as block ``index`` receives it; methods that rewrite
@@ -93,18 +86,26 @@ class TextEncoder(nn.Module):
             deep_prompt = deep_prompt_for(deep_prompts, index)
             if deep_prompt is not None:
                 x = replace_tokens(x, deep_prompt, start=1)  # after [SOS]
-            x = run_block(block, self.before_block(index, x), self.checkpoint_blocks)
+            x = run_block(
+                block,
+                self.before_block(index, x),
+                self.checkpoint_blocks,
+                self.backbone.run_text_block,
+            )
         x = x.permute(1, 0, 2)
         x = self.ln_final(x).type(dtype)
         eos_positions = tokenized_prompts.argmax(dim=-1).to(x.device)  # [EOS]: the largest id
-        return x[torch.arange(x.shape[0], device=x.device), eos_positions] @ self.text_projection
+        pooled = x[torch.arange(x.shape[0], device=x.device), eos_positions]  # [n_prompts, D]
+        return project_text(pooled, self.text_projection)
 
 
-def run_block(block, x, checkpointed):
-    """One CLIP residual block; checkpointed, its activations are recomputed in backward."""
+def run_block(block, x, checkpointed, run=None):
+    """One CLIP residual block, called as ``run(block, x)`` (a backbone's ``run_*_block``) or
+    ``block(x)``; checkpointed, its activations are recomputed in backward."""
+    call = block if run is None else functools.partial(run, block)
     if checkpointed and torch.is_grad_enabled():
-        return checkpoint(block, x, use_reentrant=False)
-    return block(x)
+        return checkpoint(call, x, use_reentrant=False)
+    return call(x)
 
 
 class PromptTooLong(ModelOptionError):
@@ -125,8 +126,13 @@ def _tokenize_one(prompt):
         ) from None
 
 
-def tokenize(prompts, device=None):
-    tokens = torch.cat([_tokenize_one(prompt) for prompt in prompts])
+def tokenize(prompts, device=None, tokenizer=None):
+    """``[n_prompts, L]`` token ids by ``tokenizer`` (``tokenizer_of(clip_model)``; OpenAI
+    CLIP's with ``L`` = 77 when None)."""
+    if tokenizer is None:
+        tokens = torch.cat([_tokenize_one(prompt) for prompt in prompts])
+    else:
+        tokens = tokenizer(prompts)
     return tokens if device is None else tokens.to(device)
 
 
@@ -134,9 +140,10 @@ def tokenize(prompts, device=None):
 def encode_prompts(clip_model, prompts, batch_size=256):
     """Frozen CLIP text features of plain-text prompts, [n_prompts, embed_dim] (unnormalised)."""
     device = clip_model.token_embedding.weight.device
+    tokenizer = backbone_of(clip_model).tokenize
     features = []
     for start in range(0, len(prompts), batch_size):
-        tokens = tokenize(prompts[start : start + batch_size], device)
+        tokens = tokenize(prompts[start : start + batch_size], device, tokenizer)
         features.append(clip_model.encode_text(tokens))
     return torch.cat(features)
 

@@ -1,7 +1,8 @@
 """Write a tiny, randomly initialised CLIP checkpoint with the real CLIP architecture.
 
-The file is a plain state_dict that ``clip.model.build_model`` (and so ``MODEL.BACKBONE.NAME``
-set to its path) loads. Used by the tests and the offline demo; it knows nothing about images.
+The file holds the state_dict that ``clip.model.build_model`` builds and the activation it runs
+(``clip_state_file``), which ``MODEL.BACKBONE.NAME`` set to its path loads. Used by the tests
+and the offline demo; it knows nothing about images.
 
     python tools/make_tiny_clip.py --out toy_data/tiny_clip.pt
 """
@@ -15,6 +16,7 @@ from clip.model import CLIP
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from prompting.clip_loading import clip_state_file  # noqa: E402
 from run.atomic_files import atomic_path  # noqa: E402
 from run.tool_cli import (  # noqa: E402
     ToolArgumentParser,
@@ -71,7 +73,7 @@ def write_tiny_clip(path, seed=0, **overrides):
     model = build_tiny_clip(seed=seed, **overrides)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp_path:
-        torch.save(model.state_dict(), tmp_path)
+        torch.save(clip_state_file(model), tmp_path)
     return path
 
 

@@ -244,6 +244,20 @@ MUTATIONS = (
         'Series("prompt_learner.cross_prompts_text.{}", "text.deep.{}", 1, 1)',
         ("tests/tools/test_convert_authors_hicropl.py",),
     ),
+    Mutation(
+        "openclip_text_blocks_without_causal_mask",
+        "prompting/backbones/openclip.py",
+        "return run_block(block, x, self.clip_model.transformer.batch_first, attn_mask=mask)",
+        "return run_block(block, x, self.clip_model.transformer.batch_first)",
+        ("tests/prompting/test_backbones.py",),
+    ),
+    Mutation(
+        "openclip_blocks_fed_sequence_first",
+        "prompting/backbones/openclip.py",
+        "return block(x.transpose(0, 1), **kwargs).transpose(0, 1)",
+        "return block(x, **kwargs)",
+        ("tests/prompting/test_backbones.py",),
+    ),
 )
 
 

@@ -3,10 +3,11 @@
     python tools/pretrain_world_clip.py                # build once into ~/.cache, print its path
     python tools/pretrain_world_clip.py --out FILE     # pretrain into FILE (no cache)
 
-The checkpoint is a plain CLIP state_dict: ``MODEL.BACKBONE.NAME <file>`` loads it through the
-same code as a real CLIP. The cached one is keyed by a digest of the world's code, the training
-configuration and the torch version, and ``~/.cache/sep-prompt-tuning/world_clip.pt`` (the name
-the world trainer configs use) links to it. Minutes on 2 CPU cores the first time, then instant.
+The checkpoint is a CLIP state_dict with its activation (``clip_state_file``):
+``MODEL.BACKBONE.NAME <file>`` loads it through the same code as a real CLIP. The cached one is
+keyed by a digest of the world's code, the training configuration and the torch version, and
+``~/.cache/sep-prompt-tuning/world_clip.pt`` (the name the world trainer configs use) links to
+it. Minutes on 2 CPU cores the first time, then instant.
 """
 
 import dataclasses

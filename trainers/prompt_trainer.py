@@ -18,6 +18,7 @@ from datasets.robust_reading import (
     check_corrupt_image_policy,
     readable_part,
 )
+from prompting.backbones import backbone_of, is_openclip_model
 from prompting.clip_loading import check_vit, load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
@@ -168,12 +169,32 @@ def build_prompt_optimizer(module, optim_cfg):
 
 
 def check_input_size(cfg, clip_model):
-    resolution = clip_model.visual.input_resolution
+    resolution = backbone_of(clip_model).image_resolution
     if tuple(cfg.INPUT.SIZE) != (resolution, resolution):
         raise InputSizeMismatch(
             f"INPUT.SIZE {tuple(cfg.INPUT.SIZE)} does not match the CLIP backbone's resolution "
             f'{resolution}: set INPUT.SIZE "({resolution}, {resolution})".'
         )
+    if is_openclip_model(clip_model) and "normalize" in cfg.INPUT.TRANSFORMS:
+        from prompting.openclip_loading import openclip_preprocessing
+
+        check_normalization(cfg, *openclip_preprocessing(clip_model)[1:])
+
+
+def check_normalization(cfg, mean, std):
+    """``INPUT.PIXEL_MEAN`` / ``PIXEL_STD`` are those the model's images were normalised with
+    (OpenCLIP models differ: some use ImageNet's, most OpenAI's); to fp32 precision."""
+    for key, configured, expected in (
+        ("PIXEL_MEAN", cfg.INPUT.PIXEL_MEAN, mean),
+        ("PIXEL_STD", cfg.INPUT.PIXEL_STD, std),
+    ):
+        if len(configured) != len(expected) or any(
+            abs(a - b) > 1e-6 for a, b in zip(configured, expected)
+        ):
+            raise InputSizeMismatch(
+                f"INPUT.{key} {list(configured)} is not the one this CLIP backbone was trained "
+                f'with: set INPUT.{key} "{list(expected)}".'
+            )
 
 
 class PromptTrainer(DistributedHooks, TrainerX):

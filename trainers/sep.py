@@ -82,7 +82,7 @@ class SEPModel(PromptedCLIP):
             f"Token fusion before text blocks {self.text_encoder.fusion_layers} and image "
             f"blocks {self.prompted_image_encoder.fusion_layers}"
         )
-        embed_dim = clip_model.text_projection.shape[1]
+        embed_dim = clip_model.visual.output_dim
         prototype = nn.Linear(embed_dim, len(classnames), bias=False)
         self.learnable = SEPLearnable(
             prompt_learner,

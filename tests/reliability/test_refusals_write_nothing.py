@@ -13,6 +13,7 @@ import os
 import pytest
 import torch
 
+from prompting.clip_loading import clip_state_file
 from tests.reliability.train_args import toy_argv
 from tools.make_tiny_clip import build_tiny_clip
 
@@ -21,7 +22,7 @@ def tiny_resnet_clip(path):
     resnet = build_tiny_clip(
         vision_layers=(1, 1, 1, 1), vision_width=64, vision_patch_size=None, transformer_layers=1
     )
-    torch.save(resnet.state_dict(), path)
+    torch.save(clip_state_file(resnet), path)
     return path
 
 

@@ -5,6 +5,7 @@ import os
 import torch
 from clip.model import CLIP
 
+from prompting.clip_loading import clip_state_file
 from tests.reliability.train_args import toy_argv
 
 
@@ -40,7 +41,7 @@ def test_resnet_backbone_is_refused_by_sep(toy, tmp_path, run_train):
         transformer_layers=1,
     )
     path = os.path.join(tmp_path, "tiny_resnet_clip.pt")
-    torch.save(resnet.state_dict(), path)
+    torch.save(clip_state_file(resnet), path)
     result = run_train(toy_argv(toy, tmp_path / "out", "MODEL.BACKBONE.NAME", path, trainer="SEP"))
     error = result.err
     assert result.status == 2

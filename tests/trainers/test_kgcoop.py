@@ -52,7 +52,9 @@ def test_kgcoop_template_features_come_once_from_the_one_loaded_clip(toy, tmp_pa
     assert len(loads) == 1
 
     # an independently loaded CLIP on the literal Caltech101 prompts
-    clip_model = build_model(torch.load(toy.tiny_clip_path, weights_only=True)).float()
+    clip_model = build_model(
+        torch.load(toy.tiny_clip_path, weights_only=True)["state_dict"]
+    ).float()
     names = [name.replace("_", " ") for name in trainer.dm.dataset.classnames]
     with torch.no_grad():
         expected = clip_model.encode_text(clip.tokenize([f"a photo of a {n}." for n in names]))

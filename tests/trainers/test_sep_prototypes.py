@@ -34,7 +34,9 @@ def test_prototypes_are_normalised_class_means_of_frozen_clip_features_of_every_
     trainer.initialize_prototypes()
     prototypes = trainer.model.learnable.prototype.weight
 
-    clip_model = build_model(torch.load(toy.tiny_clip_path, weights_only=True)).float()
+    clip_model = build_model(
+        torch.load(toy.tiny_clip_path, weights_only=True)["state_dict"]
+    ).float()
     preprocess = T.Compose(
         [
             T.Resize((32, 32), interpolation=T.InterpolationMode.BICUBIC),

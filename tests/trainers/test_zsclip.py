@@ -23,7 +23,9 @@ def test_zero_shot_logits_are_scaled_cosines_to_the_hand_crafted_prompts(toy, tm
     trainer = make_trainer("ZeroshotCLIP", toy, tmp_path)
     image, _ = fixed_batch(trainer)
     # an independently loaded CLIP on the literal Caltech101 prompts
-    clip_model = build_model(torch.load(toy.tiny_clip_path, weights_only=True)).float()
+    clip_model = build_model(
+        torch.load(toy.tiny_clip_path, weights_only=True)["state_dict"]
+    ).float()
     names = [name.replace("_", " ") for name in trainer.dm.dataset.classnames]
     with torch.no_grad():
         text_features = clip_model.encode_text(clip.tokenize([f"a photo of a {n}." for n in names]))

@@ -4,7 +4,7 @@ The key hashes the source of the world package (renderer, captions, training loo
 encoder it trains through, the training configuration and the torch version, so changing any of
 them builds a new checkpoint instead of silently reusing a stale one.
 
-    ~/.cache/sep-prompt-tuning/world-clip-<key>.pt    the checkpoint (a CLIP state_dict, fp16)
+    ~/.cache/sep-prompt-tuning/world-clip-<key>.pt    the checkpoint (``clip_state_file``, fp16)
     ~/.cache/sep-prompt-tuning/world-clip-<key>.json  its configuration and zero-shot accuracy
     ~/.cache/sep-prompt-tuning/world_clip.pt          link to the latest one built or reused: the
                                                       path the world trainer configs name
@@ -16,6 +16,7 @@ import time
 
 import torch
 
+from prompting.clip_loading import clip_state_file
 from run.atomic_files import atomic_path, write_text_atomic
 from run.user_errors import UserError
 
@@ -63,7 +64,8 @@ def build_world_clip(
         "wall_seconds": round(time.time() - start, 1),
         "cpu_seconds": round(time.process_time() - cpu_start, 1),
     }
-    state = {key: value.clone() for key, value in model.state_dict().items()}
+    state = clip_state_file(model)
+    state["state_dict"] = {key: value.clone() for key, value in state["state_dict"].items()}
     with pretraining.deterministic_torch(config.threads):  # fp16 matmuls are slow on a CPU
         accuracy, chance = pretraining.zero_shot_accuracy(model.float(), per_class=eval_per_class)
     if require_learning and not accuracy > 2 * chance:
