@@ -22,7 +22,9 @@ from prompting.clip_loading import check_vit, load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import total_loss
+from prompting.templates import check_prompt_template
 from run.checkpoints import checkpoint_path, load_learned_state
+from run.class_list import write_class_list
 from run.disk_errors import clear_write_errors
 from run.distributed import is_main_process
 from run.distributed_trainer import DistributedHooks
@@ -218,6 +220,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
 
     def check_cfg(self, cfg):
         check_precision(cfg.TRAINER[self.METHOD_CFG].PREC)
+        check_prompt_template(cfg.DATASET.PROMPT_TEMPLATE)
 
     def build_custom_clip(self, classnames, clip_model):
         raise NotImplementedError(f"{type(self).__name__} must implement build_custom_clip()")
@@ -288,6 +291,8 @@ class PromptTrainer(DistributedHooks, TrainerX):
         clip_model.to(self.device)
 
         print("Building custom CLIP")
+        if is_main_process():
+            write_class_list(self.output_dir, classnames)
         self.model = self.build_custom_clip(classnames, clip_model)
         self.model.to(self.device)
         self.model.check_trained_parameters()
