@@ -15,6 +15,7 @@ import os
 import random
 
 from run.disk_errors import clear_write_errors
+from run.new_file import write_new_file
 
 from .own_data_listing import Listing, OwnDataError, labelled_classes
 from .splits import READ_ONLY_ERRNOS, SPLIT_NAMES, read_split_file, user_fewshot_dir
@@ -110,22 +111,6 @@ def split_file_locations(data_dir: str, file_name: str) -> tuple:
     return os.path.join(data_dir, file_name), os.path.join(cache_dir, file_name)
 
 
-def write_new_file(path: str, text: str):
-    """Write ``text`` to ``path`` atomically, never over an existing file (another run may have
-    written the split first: that one wins)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp_path = f"{path}.tmp.{os.getpid()}"
-    try:
-        with open(tmp_path, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.link(tmp_path, path)
-    except FileExistsError:
-        pass
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-
-
 def write_split(split: dict, locations: tuple) -> str:
     """Write the split next to the data, or in the cache when that folder is read-only."""
     text = json.dumps(split, indent=1)
@@ -133,12 +118,17 @@ def write_split(split: dict, locations: tuple) -> str:
     try:
         write_new_file(beside, text)
         return beside
+    except FileExistsError:  # another run wrote the split first: that one is read
+        return beside
     except OSError as error:
         if error.errno not in READ_ONLY_ERRNOS + (errno.EXDEV,):
             raise
     print(f"Note: {os.path.dirname(beside)} is read-only; writing the split to {cached}")
     with clear_write_errors(cached):
-        write_new_file(cached, text)
+        try:
+            write_new_file(cached, text)
+        except FileExistsError:
+            pass
     return cached
 
 

@@ -58,8 +58,15 @@ check_inputs() {  # dataset (or "") seed
     if [ -n "$1" ]; then dataset_config "$1" >/dev/null; fi
 }
 
+# DATASET is a name under configs/datasets/ or the path of a user's dataset yaml (docs/own_data.md);
+# a yaml's file stem is the dataset's name in run folders.
 dataset_config() {
     local file="$REPO_ROOT/configs/datasets/$1.yaml"
+    case "$1" in
+        *.yaml|*.yml)
+            [ -f "$1" ] || { echo "Dataset config \"$1\" is not a file." >&2; exit 2; }
+            file="$(absolute "$1")" ;;
+    esac
     if [ ! -f "$file" ]; then
         local known
         known=$(cd "$REPO_ROOT/configs/datasets" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' ')
@@ -69,8 +76,13 @@ dataset_config() {
     echo "$file"
 }
 
+dataset_name() {
+    local name="${1##*/}"
+    echo "${name%.y*ml}"
+}
+
 config_for() {
-    case "$1" in
+    case "$(dataset_name "$1")" in
         imagenet|sun397) echo "${LARGE_CFG:-$CFG}" ;;
         world_*) echo world ;;  # the generated world: configs/trainers/$TRAINER/world.yaml
         *) echo "$CFG" ;;
@@ -131,7 +143,7 @@ absolute() {
 }
 
 base2new_dir() {  # split dataset seed tag
-    echo "$(absolute "$OUTPUT")/base2new/$1/$2/shots_${SHOTS}/${TRAINER}/$4/seed$3"
+    echo "$(absolute "$OUTPUT")/base2new/$1/$(dataset_name "$2")/shots_${SHOTS}/${TRAINER}/$4/seed$3"
 }
 
 base2new_train() {
@@ -192,7 +204,7 @@ xd_test() {
     local model_dir
     model_dir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
     local outdir
-    outdir="$(absolute "$OUTPUT")/${protocol}/test/${dataset}/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
+    outdir="$(absolute "$OUTPUT")/${protocol}/test/$(dataset_name "$dataset")/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
     if ! is_finished "$model_dir"; then
         echo "No finished ImageNet training in $model_dir: run xd_train.sh $seed first." >&2
         exit 1
@@ -208,7 +220,7 @@ few_shot_train() {
     check_inputs "$dataset" "$seed"
     local cfg; cfg=$(config_for "$dataset")
     local outdir
-    outdir="$(absolute "$OUTPUT")/few_shot/${dataset}/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    outdir="$(absolute "$OUTPUT")/few_shot/$(dataset_name "$dataset")/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
     announce "$outdir" || return 0
     run_train_py "$dataset" "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
         "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"

@@ -276,9 +276,10 @@ class PromptTrainer(DistributedHooks, TrainerX):
             return 0
         return super().resume_model_if_exist(directory)
 
-    def build_model(self):
+    def load_frozen_clip(self):
+        """CLIP as ``cfg`` says (backbone, input size, precision), frozen, on the device; sets
+        ``self.precision``."""
         cfg = self.cfg
-        classnames = self.dm.dataset.classnames
         print(f"Loading CLIP (backbone: {cfg.MODEL.BACKBONE.NAME})")
         clip_model = load_clip_to_cpu(cfg.MODEL.BACKBONE.NAME)
         if self.NEEDS_VIT:
@@ -288,7 +289,12 @@ class PromptTrainer(DistributedHooks, TrainerX):
         if self.precision != "fp16":
             clip_model.float()
         clip_model.requires_grad_(False)
-        clip_model.to(self.device)
+        return clip_model.to(self.device)
+
+    def build_model(self):
+        cfg = self.cfg
+        classnames = self.dm.dataset.classnames
+        clip_model = self.load_frozen_clip()
 
         print("Building custom CLIP")
         if is_main_process():

@@ -62,6 +62,10 @@ class SEPModel(PromptedCLIP):
         checkpoint_text_blocks,
     ):
         super().__init__(clip_model)
+        self.couples_batch_images = (
+            selection_mode == "batch"
+            or token_fusion_kwargs.get("attention_axis", "reference") == "reference"
+        )
         self.proto_scale = proto_scale
         self.loss_weights = dict(loss_weights)
         prompt_learner = ContextPromptLearner(
