@@ -11,6 +11,7 @@ classes never trained on. docs/own_data.md describes it; run.prediction is the P
 """
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -52,14 +53,15 @@ def main(args):
     if args.out:
         check_output_path(args.out)
     classnames = read_classes_file(args.classes_file) if args.classes_file else args.classes
-    predictor = load_predictor(
-        args.run,
-        config_file=args.config_file,
-        opts=args.opts,
-        device=args.device,
-        load_epoch=args.load_epoch,
-    )
-    answers, unreadable = predictor.predict(args.images, classnames, args.top_k)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries the answers only
+        predictor = load_predictor(
+            args.run,
+            config_file=args.config_file,
+            opts=args.opts,
+            device=args.device,
+            load_epoch=args.load_epoch,
+        )
+        answers, unreadable = predictor.predict(args.images, classnames, args.top_k)
     for answer in answers:
         print(prediction_line(answer))
     if unreadable:

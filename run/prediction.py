@@ -1,9 +1,11 @@
 """Classify images with a trained run (or zero-shot CLIP): the top-k classes of each image.
 
-    from run.prediction import load_predictor
-    predictor = load_predictor("output/base2new/train_base/mine/shots_16/SEP/world/seed1")
-    for answer in predictor.predict(["photos/"], classnames=["red circle", "blue ring"]):
-        print(answer.image, answer.top)
+    from run.prediction import classify
+    run = "output/base2new/train_base/world_shapes/shots_16/SEP/world/seed1"
+    for answer in classify(["photos/"], run, classnames=["red circle", "blue ring"]):
+        print(answer.image, answer.top)   # [("red circle", 0.93), ("blue ring", 0.07)]
+
+(``load_predictor`` keeps the model loaded for several calls.)
 
 Images are read and preprocessed as in evaluation (the run's test transform and precision),
 in batches of ``DATALOADER.TEST.BATCH_SIZE``. An image's answer never depends on the other images
@@ -217,3 +219,11 @@ def load_predictor(
     if not run_dir and trainer.LEARNER_NAME:
         raise ConfigError(f"{cfg.TRAINER.NAME} trains a prompt: give its run folder (--run).")
     return Predictor(trainer, run_dir, load_epoch)
+
+
+def classify(images, run_dir="", classnames=None, top_k=5, **options) -> list:
+    """The Predictions for ``images`` (files, folders, glob patterns) by the run in ``run_dir``
+    (zero-shot CLIP without one: give ``config_file``/``opts``); ``options``: those of
+    ``load_predictor``. Unreadable images are an error unless the config's policy skips them."""
+    answers, _ = load_predictor(run_dir, **options).predict(images, classnames, top_k)
+    return answers
