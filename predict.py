@@ -21,7 +21,7 @@ import dassl_setup  # noqa: F401  (before any dassl import)
 import datasets  # noqa: F401  (registers the datasets, whose config keys runs may carry)
 import trainers  # noqa: F401  (registers the trainers and their config nodes)
 from run.disk_errors import disk_write_error, is_write_failure
-from run.prediction import load_predictor
+from run.prediction import image_paths, load_predictor
 from run.prediction_output import check_output_path, prediction_line, write_predictions
 from run.user_errors import ConfigError, UserError, short_message
 
@@ -53,6 +53,7 @@ def main(args):
     if args.out:
         check_output_path(args.out)
     classnames = read_classes_file(args.classes_file) if args.classes_file else args.classes
+    images = image_paths(args.images)
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries the answers only
         predictor = load_predictor(
             args.run,
@@ -61,7 +62,7 @@ def main(args):
             device=args.device,
             load_epoch=args.load_epoch,
         )
-        answers, unreadable = predictor.predict(args.images, classnames, args.top_k)
+        answers, unreadable = predictor.predict(images, classnames, args.top_k)
     for answer in answers:
         print(prediction_line(answer))
     if unreadable:

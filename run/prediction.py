@@ -118,7 +118,6 @@ class Predictor:
         self.cfg = trainer.cfg
         self.run_dir = run_dir
         self.load_epoch = load_epoch
-        self.own_classnames = run_classnames(run_dir) if run_dir else None
         self._models = {}  # tuple of class names -> model
 
     def model_for(self, classnames):
@@ -134,9 +133,13 @@ class Predictor:
             if duplicates:
                 raise ConfigError(f"Class {duplicates[0]!r} is given twice.")
             return names
-        if self.own_classnames is None:
-            raise ConfigError("Zero-shot CLIP has no classes of its own: give --classes.")
         return self.own_classnames
+
+    @property
+    def own_classnames(self):
+        if not self.run_dir:
+            raise ConfigError("Zero-shot CLIP has no classes of its own: give --classes.")
+        return run_classnames(self.run_dir)
 
     @torch.no_grad()
     def logits(self, paths, classnames=None, progress=True):
