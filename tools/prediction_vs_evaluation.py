@@ -5,11 +5,13 @@
 
 The evaluated folder's options name the dataset, its classes (base or new) and the split; its
 result.json holds the evaluation's accuracy. predict.py's code path (``run.prediction``) then
-classifies the same test images in one call, and the two accuracies are printed. For a method that couples the images of a batch (SEP's default), the
-difference is the cost of answering each image on its own (docs/own_data.md).
+classifies the same test images in one call, and the two accuracies are printed. For a method
+that couples the images of a batch (SEP's default), the difference is the cost of answering each
+image on its own (docs/own_data.md). Loading messages go to stderr, the result to stdout.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -27,8 +29,8 @@ import datasets  # noqa: E402,F401  (registers the datasets)
 import trainers  # noqa: E402,F401  (registers the trainers)
 from run.prediction import load_predictor  # noqa: E402
 from run.result_file import RESULT_FILE  # noqa: E402
-from run.run_loading import config_of_run, read_run_options  # noqa: E402
 from run.run_folder import MODE_KEY, RUN_OPTIONS_FILE  # noqa: E402
+from run.run_loading import config_of_run, read_run_options  # noqa: E402
 
 
 def evaluated_options(folder):
@@ -69,7 +71,8 @@ def main(argv=None):
     parser.add_argument("--root", required=True, help="DATASET.ROOT of the evaluation")
     parser.add_argument("--model-dir", default="", help="training run (default: the folder)")
     args = parser.parse_args(argv)
-    numbers = compare(args.evaluated, args.root, args.model_dir)
+    with contextlib.redirect_stdout(sys.stderr):
+        numbers = compare(args.evaluated, args.root, args.model_dir)
     print(
         f"{args.evaluated}: evaluation {numbers['evaluation']:.2f}%, prediction "
         f"{numbers['prediction']:.2f}% ({numbers['prediction_correct']} of {numbers['total']}), "

@@ -60,7 +60,10 @@ class KgCoOp(PromptTrainer):
         method_cfg = self.method_cfg
         learner = context_prompt_learner(method_cfg, classnames, clip_model)
         prompts = hand_crafted_prompts(
-            self.cfg.DATASET.NAME, classnames, method_cfg.TEMPLATES, self.cfg.DATASET.PROMPT_TEMPLATE
+            self.cfg.DATASET.NAME,
+            classnames,
+            method_cfg.TEMPLATES,
+            self.cfg.DATASET.PROMPT_TEMPLATE,
         )
         return KgCoOpModel(
             clip_model, learner, prompts, method_cfg.W, method_cfg.CHECKPOINT_TEXT_BLOCKS

@@ -59,19 +59,22 @@ def test_csv_lists_every_line_relative_to_its_folder(tmp_path):
         [("img/a/000.png", "red_circle"), (absolute, '"blue, ring"')],
     )
     listing = list_image_csv(str(tmp_path / "data.csv"))
-    assert listing.images == {os.path.join("img", "a", "000.png"): "red_circle", absolute: "blue, ring"}
+    assert listing.images == {
+        os.path.join("img", "a", "000.png"): "red_circle",
+        absolute: "blue, ring",
+    }
     assert listing.base_dir == str(tmp_path)
 
 
 def test_csv_without_header_reads_its_first_line(tmp_path):
     make_image_folder(tmp_path, {"a": 1})
     write_csv(tmp_path / "data.csv", [("a/000.png", "cat")], header=False)
-    assert list_image_csv(str(tmp_path / "data.csv")).images == {os.path.join("a", "000.png"): "cat"}
+    assert list_image_csv(str(tmp_path / "data.csv")).images == {
+        os.path.join("a", "000.png"): "cat"
+    }
 
 
-@pytest.mark.parametrize(
-    "bad_line", ["a/000.png", "a/000.png,cat,extra", ",cat", "a/000.png,  "]
-)
+@pytest.mark.parametrize("bad_line", ["a/000.png", "a/000.png,cat,extra", ",cat", "a/000.png,  "])
 def test_csv_line_that_does_not_parse_is_named_by_number(tmp_path, bad_line):
     make_image_folder(tmp_path, {"a": 1})
     (tmp_path / "data.csv").write_text(f"path,class\na/000.png,cat\n\n{bad_line}\n")

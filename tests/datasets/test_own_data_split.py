@@ -40,7 +40,9 @@ def test_first_run_writes_a_split_zhou_file_with_seed_and_fractions(shapes):
     for key, position in (("train", 0), ("val", 1), ("test", 2)):
         per_class = Counter(name for _, _, name in split[key])
         for folder, count in COUNTS.items():
-            assert per_class[folder.replace("_", " ")] == split_sizes(count, (0.5, 0.2, 0.3))[position]
+            assert (
+                per_class[folder.replace("_", " ")] == split_sizes(count, (0.5, 0.2, 0.3))[position]
+            )
         for relpath, label, name in split[key]:
             assert names[label] == name and relpath.startswith(name.replace(" ", "_") + os.sep)
     every = [relpath for key in ("train", "val", "test") for relpath, _, _ in split[key]]
@@ -66,7 +68,9 @@ def test_later_runs_reuse_the_split_whatever_their_seed(shapes):
 def test_another_split_seed_draws_another_split(tmp_path):
     for seed in (1, 2):
         make_image_folder(tmp_path / f"s{seed}" / "shapes", COUNTS)
-        build(own_cfg(tmp_path / f"s{seed}", "ImageFolder", "shapes", "DATASET.OWN.SPLIT_SEED", seed))
+        build(
+            own_cfg(tmp_path / f"s{seed}", "ImageFolder", "shapes", "DATASET.OWN.SPLIT_SEED", seed)
+        )
     first, second = (
         json.loads((tmp_path / f"s{seed}" / "shapes" / SPLIT_FILE).read_text()) for seed in (1, 2)
     )
@@ -91,7 +95,9 @@ def test_a_changed_folder_is_refused_not_split_again(shapes, change, message):
     path = shapes / "shapes" / SPLIT_FILE
     before = path.read_bytes()
     change(shapes / "shapes")
-    with pytest.raises(OwnDataError, match=f"changed since its split .* was drawn: {message}") as info:
+    with pytest.raises(
+        OwnDataError, match=f"changed since its split .* was drawn: {message}"
+    ) as info:
         build(own_cfg(shapes, "ImageFolder", "shapes"))
     assert "\n" not in str(info.value) and f"delete {path}" in str(info.value)
     assert path.read_bytes() == before
@@ -119,7 +125,9 @@ def test_other_split_options_than_recorded_are_refused(shapes):
 
 def test_impossible_fractions_are_refused(shapes):
     with pytest.raises(OwnDataError, match="must be three fractions"):
-        build(own_cfg(shapes, "ImageFolder", "shapes", "DATASET.OWN.SPLIT_FRACTIONS", (0.5, 0.5, 0.5)))
+        build(
+            own_cfg(shapes, "ImageFolder", "shapes", "DATASET.OWN.SPLIT_FRACTIONS", (0.5, 0.5, 0.5))
+        )
     assert not (shapes / "shapes" / SPLIT_FILE).exists()
 
 
@@ -127,7 +135,9 @@ def test_class_too_small_for_shots_val_and_test_is_named(shapes):
     # 15 images: round(7.5) = 8 training, 3 validation and 4 test images; 14 give 7 training
     assert images_needed((0.5, 0.2, 0.3), 8) == 15
     # red_circle and green_square have 10 images, blue_ring 12: the first in label order is named
-    with pytest.raises(OwnDataError, match=r'Class "blue_ring" .* has 12 images, fewer than the 15'):
+    with pytest.raises(
+        OwnDataError, match=r'Class "blue_ring" .* has 12 images, fewer than the 15'
+    ):
         build(own_cfg(shapes, "ImageFolder", "shapes", "DATASET.NUM_SHOTS", 8))
     assert not (shapes / "shapes" / SPLIT_FILE).exists()
 
@@ -143,7 +153,10 @@ def test_images_needed_is_the_smallest_count_that_fills_every_list():
 
 def test_folder_and_csv_of_the_same_data_give_the_same_split(tmp_path):
     relpaths = make_image_folder(tmp_path / "shapes", COUNTS)
-    write_csv(tmp_path / "shapes" / "list.csv", [(p, p.split(os.sep)[0].replace("_", " ")) for p in relpaths])
+    write_csv(
+        tmp_path / "shapes" / "list.csv",
+        [(p, p.split(os.sep)[0].replace("_", " ")) for p in relpaths],
+    )
     folder = build(own_cfg(tmp_path, "ImageFolder", "shapes"))
     from_csv = build(own_cfg(tmp_path, "ImageCSV", "shapes/list.csv"))
     for key in ("train_x", "val", "test"):
@@ -192,5 +205,9 @@ def test_few_shot_cache_belongs_to_one_split(shapes):
     fewshot = sorted(os.listdir(shapes / "shapes" / "split_fewshot"))
     assert len(fewshot) == 1 and fewshot[0].startswith("shot_2-seed_1-split_")
     os.remove(shapes / "shapes" / SPLIT_FILE)
-    build(own_cfg(shapes, "ImageFolder", "shapes", "DATASET.NUM_SHOTS", 2, "DATASET.OWN.SPLIT_SEED", 5))
+    build(
+        own_cfg(
+            shapes, "ImageFolder", "shapes", "DATASET.NUM_SHOTS", 2, "DATASET.OWN.SPLIT_SEED", 5
+        )
+    )
     assert len(os.listdir(shapes / "shapes" / "split_fewshot")) == 2

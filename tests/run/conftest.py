@@ -1,4 +1,4 @@
-"""Prediction test fixtures: the toy data's tiny CLIP, and runs of every method on an image folder."""
+"""Prediction test fixtures: the toy data's tiny CLIP; runs of every method on an image folder."""
 
 import os
 from types import SimpleNamespace

@@ -104,7 +104,14 @@ def test_answers_on_stdout_and_in_csv_and_json(capsys, own_runs, tmp_path):
     assert lines[0].startswith(f"{rows[0]['image']}: {rows[0]['class']} ")
 
     status, _, _ = run_predict(
-        capsys, "--run", run, folder, "--classes", "red circle", "blue moon", "--out",
+        capsys,
+        "--run",
+        run,
+        folder,
+        "--classes",
+        "red circle",
+        "blue moon",
+        "--out",
         tmp_path / "a.json",
     )
     record = json.loads((tmp_path / "a.json").read_text())

@@ -17,7 +17,13 @@ from tools.prediction_vs_evaluation import compare
 # SEP's default couples the images of a batch; evaluated one image per batch it does not, and its
 # per_input / sample variant never does.
 SEP_PER_IMAGE = ("SEP", "DATALOADER.TEST.BATCH_SIZE", 1)
-SEP_PAPER = ("SEP", "TRAINER.SEP.ATTENTION_AXIS", "per_input", "TRAINER.SEP.SELECTION_MODE", "sample")
+SEP_PAPER = (
+    "SEP",
+    "TRAINER.SEP.ATTENTION_AXIS",
+    "per_input",
+    "TRAINER.SEP.SELECTION_MODE",
+    "sample",
+)
 CASES = [(name,) for name in METHODS if name != "SEP"] + [SEP_PER_IMAGE, SEP_PAPER]
 
 

@@ -191,9 +191,7 @@ def expand(protocol, datasets, seeds, methods, output, shots=16, opts=()):
                     if protocol == "base2new"
                     else (scripts.few_shot(dataset, seed),)
                 )
-                jobs.append(
-                    Job(f"{protocol}-{method}-{dataset_name(dataset)}-seed{seed}", calls)
-                )
+                jobs.append(Job(f"{protocol}-{method}-{dataset_name(dataset)}-seed{seed}", calls))
     return jobs
 
 
