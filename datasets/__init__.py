@@ -8,6 +8,7 @@ from . import (  # noqa: F401  (imported to register)
     eurosat,
     fgvc_aircraft,
     food101,
+    image_folder,
     imagenet,
     imagenet_a,
     imagenet_r,

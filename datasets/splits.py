@@ -392,6 +392,31 @@ class FixedSplitDataset(DatasetBase):
     ignored_folders = ()  # image folders CoOp left out of the split
 
     def __init__(self, cfg):
+        self.locate_folders(cfg)
+        train, val, test = self.read_splits()
+
+        num_shots = cfg.DATASET.NUM_SHOTS
+        if num_shots >= 1:
+            train, val = load_or_create_fewshot(
+                self,
+                train,
+                val,
+                num_shots,
+                self.fewshot_seed(cfg),
+                self.split_fewshot_dir,
+                cfg.DATASET.FEWER_SHOTS_POLICY,
+            )
+        train, val, test = subsample_classes(
+            train, val, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES
+        )
+        super().__init__(train_x=train, val=val, test=test)
+
+    def fewshot_seed(self, cfg):
+        """The seed in the few-shot cache's file name (``shot_K-seed_S.pkl``)."""
+        return cfg.SEED
+
+    def locate_folders(self, cfg):
+        """Set ``root``, ``dataset_dir``, ``image_dir`` and ``split_fewshot_dir``."""
         name = type(self).__name__
         self.root = dataset_root(cfg, name, self.layout)
         self.dataset_dir = require_dir(
@@ -411,24 +436,6 @@ class FixedSplitDataset(DatasetBase):
                 self.layout,
             )
         self.split_fewshot_dir = os.path.join(self.dataset_dir, "split_fewshot")
-
-        train, val, test = self.read_splits()
-
-        num_shots = cfg.DATASET.NUM_SHOTS
-        if num_shots >= 1:
-            train, val = load_or_create_fewshot(
-                self,
-                train,
-                val,
-                num_shots,
-                cfg.SEED,
-                self.split_fewshot_dir,
-                cfg.DATASET.FEWER_SHOTS_POLICY,
-            )
-        train, val, test = subsample_classes(
-            train, val, test, subsample=cfg.DATASET.SUBSAMPLE_CLASSES
-        )
-        super().__init__(train_x=train, val=val, test=test)
 
     def read_splits(self):
         name = type(self).__name__

@@ -55,6 +55,9 @@ class PromptedCLIP(nn.Module):
       (CoCoOp); ``compute_text_features`` is then not cached at evaluation.
     - ``class_bound_keys``: keys of ``learnable.state_dict()`` tied to the training classes,
       not loaded when a checkpoint is evaluated on other classes.
+    - ``couples_batch_images``: True when an image's logits depend on the other images of its
+      batch (SEP's reference attention and batch token selection); prediction then runs each
+      image alone.
 
     Model pieces take plain keyword arguments, never a config node: the trainer reads the
     config and passes values.
@@ -62,6 +65,7 @@ class PromptedCLIP(nn.Module):
 
     text_depends_on_image = False
     class_bound_keys = ()
+    couples_batch_images = False
 
     def __init__(self, clip_model):
         super().__init__()

@@ -99,11 +99,20 @@ ENSEMBLE_TEMPLATES = (
 )
 
 
-def hand_crafted_prompts(dataset_name, classnames, table="coop"):
-    """One prompt per class; datasets outside the table get the generic template."""
+def hand_crafted_prompts(dataset_name, classnames, table="coop", template=""):
+    """One prompt per class; datasets outside the table get the generic template, and a given
+    ``template`` (``DATASET.PROMPT_TEMPLATE``, with one ``{}``) replaces the table's."""
     templates = dict(HAND_CRAFTED_TEMPLATES, **TABLE_CHANGES[table])
-    template = templates.get(dataset_name, GENERIC_TEMPLATE)
+    template = template or templates.get(dataset_name, GENERIC_TEMPLATE)
     return [template.format(name.replace("_", " ")) for name in classnames]
+
+
+def check_prompt_template(template, key="DATASET.PROMPT_TEMPLATE"):
+    if template and template.count("{}") != 1:
+        raise ConfigError(
+            f'{key} "{template}" must hold the class name\'s place as one "{{}}", e.g. '
+            '"a photo of a {}."'
+        )
 
 
 def check_template_table(table, key):

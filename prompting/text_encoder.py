@@ -112,27 +112,30 @@ class PromptTooLong(ModelOptionError):
     """A prompt (context and class name) longer than CLIP's text context."""
 
 
-def _tokenize_one(prompt):
+def _openai_tokenize(prompts):
+    return torch.cat([clip.tokenize(prompt) for prompt in prompts])
+
+
+def _tokenize_one(prompt, tokenizer):
     try:
-        return clip.tokenize(prompt)
+        return tokenizer([prompt])
     except RuntimeError as error:
         if "too long for context length" not in str(error):
             raise
+        context_length = str(error).rsplit(" ", 1)[-1]
         shown = prompt if len(prompt) <= 160 else "..." + prompt[-160:]
         raise PromptTooLong(
-            f'The prompt "{shown}" is longer than CLIP\'s text context of 77 tokens: shorten '
-            "the class name at its end (in the dataset's class-name file or split file) or the "
-            "learned context before it (N_CTX, CTX_INIT)."
+            f'The prompt "{shown}" is longer than CLIP\'s text context of {context_length} '
+            "tokens: shorten the class name at its end (in the dataset's class-name file or split "
+            "file) or the learned context before it (N_CTX, CTX_INIT)."
         ) from None
 
 
 def tokenize(prompts, device=None, tokenizer=None):
     """``[n_prompts, L]`` token ids by ``tokenizer`` (``tokenizer_of(clip_model)``; OpenAI
-    CLIP's with ``L`` = 77 when None)."""
-    if tokenizer is None:
-        tokens = torch.cat([_tokenize_one(prompt) for prompt in prompts])
-    else:
-        tokens = tokenizer(prompts)
+    CLIP's with ``L`` = 77 when None). A prompt longer than ``L`` is refused, naming it."""
+    tokenizer = tokenizer or _openai_tokenize
+    tokens = torch.cat([_tokenize_one(prompt, tokenizer) for prompt in prompts])
     return tokens if device is None else tokens.to(device)
 
 

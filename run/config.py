@@ -6,6 +6,7 @@ runs with.
 """
 
 from dassl.config import get_cfg_default
+from yacs.config import CfgNode as CN
 
 from .config_merge import merge_config_file, merge_options
 
@@ -27,6 +28,12 @@ def extend_cfg(cfg):
     """Add the keys Dassl does not define (works for the built-in subset and real Dassl)."""
     cfg.DATASET.SUBSAMPLE_CLASSES = "all"  # all, base (first half of labels) or new
     cfg.DATASET.FEWER_SHOTS_POLICY = "error"  # a class with < NUM_SHOTS images: error or warn
+    cfg.DATASET.PROMPT_TEMPLATE = ""  # hand-crafted prompt, e.g. "a photo of a {}."; "" = table's
+    cfg.DATASET.OWN = CN()  # a user's own dataset (DATASET.NAME ImageFolder or ImageCSV)
+    cfg.DATASET.OWN.PATH = ""  # its folder of class sub-folders or CSV, under DATASET.ROOT
+    cfg.DATASET.OWN.CLASSNAMES_FILE = ""  # optional "<folder or CSV class> <class name>" lines
+    cfg.DATASET.OWN.SPLIT_FRACTIONS = (0.5, 0.2, 0.3)  # train/val/test per class (CoOp's own)
+    cfg.DATASET.OWN.SPLIT_SEED = 1  # shuffles each class before the split is cut
     if "EPS" not in cfg.OPTIM:
         cfg.OPTIM.EPS = 1e-8  # Adam epsilon (SEP's configs use 1e-3 with fp16)
     cfg.DATALOADER.CORRUPT_IMAGE_POLICY = "fail"  # unreadable image: fail (name it) or skip

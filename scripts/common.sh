@@ -79,8 +79,15 @@ transfer_protocol() {  # protocol dataset
     esac
 }
 
+# DATASET is a name under configs/datasets/ or the path of a user's dataset yaml (docs/own_data.md);
+# a yaml's file stem is the dataset's name in run folders.
 dataset_config() {
     local file="$REPO_ROOT/configs/datasets/$1.yaml"
+    case "$1" in
+        *.yaml|*.yml)
+            [ -f "$1" ] || { echo "Error: dataset config \"$1\" is not a file." >&2; exit 2; }
+            file="$(absolute "$1")" ;;
+    esac
     if [ ! -f "$file" ]; then
         local known
         known=$(cd "$REPO_ROOT/configs/datasets" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' ')
@@ -90,9 +97,14 @@ dataset_config() {
     echo "$file"
 }
 
+dataset_name() {
+    local name="${1##*/}"
+    echo "${name%.y*ml}"
+}
+
 config_for() {
     if [ -n "${TRAINER_CONFIG:-}" ]; then echo "$TRAINER_CONFIG"; return; fi
-    case "$1" in
+    case "$(dataset_name "$1")" in
         imagenet|sun397) echo "${LARGE_CFG:-$CFG}" ;;
         world_*) echo world ;;  # the generated world: configs/trainers/$TRAINER/world.yaml
         *) echo "$CFG" ;;
@@ -162,7 +174,7 @@ absolute() {
 }
 
 base2new_dir() {  # split dataset seed tag
-    echo "$(absolute "$OUTPUT")/base2new/$1/$2/shots_${SHOTS}/${TRAINER}/$4/seed$3"
+    echo "$(absolute "$OUTPUT")/base2new/$1/$(dataset_name "$2")/shots_${SHOTS}/${TRAINER}/$4/seed$3"
 }
 
 base2new_train() {
@@ -231,7 +243,7 @@ xd_test() {
     local model_dir
     model_dir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
     local outdir
-    outdir="$(absolute "$OUTPUT")/${protocol}/test/${dataset}/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
+    outdir="$(absolute "$OUTPUT")/${protocol}/test/$(dataset_name "$dataset")/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
     local model_args=(--model-dir "$model_dir")
     if [ "$TRAINER" = "ZeroshotCLIP" ]; then
         model_args=()
@@ -256,7 +268,7 @@ few_shot_train() {
     check_inputs "$dataset" "$seed"
     local cfg; cfg=$(config_for "$dataset")
     local outdir
-    outdir="$(absolute "$OUTPUT")/few_shot/${dataset}/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    outdir="$(absolute "$OUTPUT")/few_shot/$(dataset_name "$dataset")/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
     announce "$outdir" || return 0
     run_train_py "$dataset" "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
         "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"

@@ -38,6 +38,7 @@ from tools.sweeps.jobs import (  # noqa: E402
     PROTOCOLS,
     REPO_ROOT,
     SweepError,
+    dataset_name,
     expand,
     job_shell_line,
 )
@@ -203,7 +204,7 @@ def print_table(args):
     datasets = args.datasets or DEFAULT_TARGETS.get(args.protocol)
     argv = [args.output, "--protocol", args.protocol, "--seeds", *map(str, args.seeds)]
     if datasets:
-        argv += ["--datasets", *datasets]
+        argv += ["--datasets", *map(dataset_name, datasets)]
     compare_results.main(argv)
 
 

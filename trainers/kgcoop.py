@@ -59,7 +59,12 @@ class KgCoOp(PromptTrainer):
     def build_custom_clip(self, classnames, clip_model):
         method_cfg = self.method_cfg
         learner = context_prompt_learner(method_cfg, classnames, clip_model)
-        prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames, method_cfg.TEMPLATES)
+        prompts = hand_crafted_prompts(
+            self.cfg.DATASET.NAME,
+            classnames,
+            method_cfg.TEMPLATES,
+            self.cfg.DATASET.PROMPT_TEMPLATE,
+        )
         return KgCoOpModel(
             clip_model, learner, prompts, method_cfg.W, method_cfg.CHECKPOINT_TEXT_BLOCKS
         )

@@ -23,7 +23,9 @@ from prompting.clip_loading import check_vit, load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import total_loss
+from prompting.templates import check_prompt_template
 from run.checkpoints import checkpoint_path, load_learned_state
+from run.class_list import write_class_list
 from run.disk_errors import clear_write_errors
 from run.distributed import is_main_process
 from run.distributed_trainer import DistributedHooks
@@ -239,6 +241,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
 
     def check_cfg(self, cfg):
         check_precision(cfg.TRAINER[self.METHOD_CFG].PREC)
+        check_prompt_template(cfg.DATASET.PROMPT_TEMPLATE)
 
     def build_custom_clip(self, classnames, clip_model):
         raise NotImplementedError(f"{type(self).__name__} must implement build_custom_clip()")
@@ -294,9 +297,10 @@ class PromptTrainer(DistributedHooks, TrainerX):
             return 0
         return super().resume_model_if_exist(directory)
 
-    def build_model(self):
+    def load_frozen_clip(self):
+        """CLIP as ``cfg`` says (backbone, input size, precision), frozen, on the device; sets
+        ``self.precision``."""
         cfg = self.cfg
-        classnames = self.dm.dataset.classnames
         print(f"Loading CLIP (backbone: {cfg.MODEL.BACKBONE.NAME})")
         clip_model = load_clip_to_cpu(cfg.MODEL.BACKBONE.NAME)
         if self.NEEDS_VIT:
@@ -306,12 +310,19 @@ class PromptTrainer(DistributedHooks, TrainerX):
         if self.precision != "fp16":
             clip_model.float()
         clip_model.requires_grad_(False)
-        clip_model.to(self.device)
+        return clip_model.to(self.device)
+
+    def build_model(self):
+        cfg = self.cfg
+        classnames = self.dm.dataset.classnames
+        clip_model = self.load_frozen_clip()
 
         print("Building custom CLIP")
         self.model = self.build_custom_clip(classnames, clip_model)
         self.model.to(self.device)
         self.model.check_trained_parameters()
+        if is_main_process():  # once the model is built: a refused run writes nothing
+            write_class_list(self.output_dir, classnames)
         self.scaler = grad_scaler(self.precision, self.device)
         learnable = self.model.learnable
         if (learnable is None) != (self.LEARNER_NAME is None):

@@ -62,6 +62,10 @@ class SEPModel(PromptedCLIP):
         checkpoint_text_blocks,
     ):
         super().__init__(clip_model)
+        self.couples_batch_images = (
+            selection_mode == "batch"
+            or token_fusion_kwargs.get("attention_axis", "reference") == "reference"
+        )
         self.proto_scale = proto_scale
         self.loss_weights = dict(loss_weights)
         prompt_learner = ContextPromptLearner(
@@ -164,12 +168,13 @@ class SEPModel(PromptedCLIP):
         weight.copy_(prototypes.to(weight.dtype))
 
 
-def sep_model(clip_model, classnames, dataset_name, sep_cfg):
-    """``SEPModel`` with the options of a ``TRAINER.SEP`` config node."""
+def sep_model(clip_model, classnames, dataset_name, sep_cfg, template=""):
+    """``SEPModel`` with the options of a ``TRAINER.SEP`` config node (``template``: the
+    dataset's own hand-crafted prompt, ``DATASET.PROMPT_TEMPLATE``)."""
     return SEPModel(
         clip_model,
         classnames,
-        hand_crafted_prompts(dataset_name, classnames, sep_cfg.TEMPLATES),
+        hand_crafted_prompts(dataset_name, classnames, sep_cfg.TEMPLATES, template),
         n_ctx_text=sep_cfg.N_CTX_TEXT,
         n_ctx_vision=sep_cfg.N_CTX_VISION,
         ctx_init=sep_cfg.CTX_INIT,
@@ -232,7 +237,13 @@ class SEP(PromptTrainer):
             )
 
     def build_custom_clip(self, classnames, clip_model):
-        return sep_model(clip_model, classnames, self.cfg.DATASET.NAME, self.method_cfg)
+        return sep_model(
+            clip_model,
+            classnames,
+            self.cfg.DATASET.NAME,
+            self.method_cfg,
+            self.cfg.DATASET.PROMPT_TEMPLATE,
+        )
 
     def before_train(self):
         # Before resuming, so that a resumed run restores the trained prototypes over these.

@@ -36,7 +36,9 @@ class ZeroshotCLIP(PromptTrainer):
 
     def build_custom_clip(self, classnames, clip_model):
         self.max_epoch = 0  # nothing to learn: "training" only runs the final evaluation
-        prompts = hand_crafted_prompts(self.cfg.DATASET.NAME, classnames)
+        prompts = hand_crafted_prompts(
+            self.cfg.DATASET.NAME, classnames, template=self.cfg.DATASET.PROMPT_TEMPLATE
+        )
         return ZeroshotCLIPModel(clip_model, prompts)
 
     def before_train(self):

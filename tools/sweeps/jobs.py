@@ -88,6 +88,19 @@ def run_tag(cfg, opts):
     return result.stdout.strip()
 
 
+@functools.cache
+def dataset_name(dataset):
+    """A dataset's name in run folders: itself, or a user's dataset yaml's file stem, from
+    scripts/common.sh's own ``dataset_name``."""
+    result = subprocess.run(
+        ["bash", "-c", 'source "$1"; dataset_name "$2"', "dataset_name", COMMON_SH, dataset],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
 class MethodScripts:
     """One method's scripts and the output folders they write under ``output``."""
 
@@ -125,10 +138,16 @@ class MethodScripts:
     def base2new(self, dataset, seed):
         return (
             self.call(
-                "base2new_train.sh", (dataset, seed), ("base2new", "train_base", dataset), dataset
+                "base2new_train.sh",
+                (dataset, seed),
+                ("base2new", "train_base", dataset_name(dataset)),
+                dataset,
             ),
             self.call(
-                "base2new_test.sh", (dataset, seed), ("base2new", "test_new", dataset), dataset
+                "base2new_test.sh",
+                (dataset, seed),
+                ("base2new", "test_new", dataset_name(dataset)),
+                dataset,
             ),
         )
 
@@ -139,10 +158,12 @@ class MethodScripts:
         script = "xd_test.sh" if protocol == "cross_dataset" else "dg_test.sh"
         if dataset in IMAGENET_VARIANTS:  # the scripts file these under domain generalisation
             protocol = "domain_generalization"
-        return self.call(script, (dataset, seed), (protocol, "test", dataset))
+        return self.call(script, (dataset, seed), (protocol, "test", dataset_name(dataset)))
 
     def few_shot(self, dataset, seed):
-        return self.call("few_shot.sh", (dataset, seed), ("few_shot", dataset), dataset)
+        return self.call(
+            "few_shot.sh", (dataset, seed), ("few_shot", dataset_name(dataset)), dataset
+        )
 
 
 def expand(protocol, datasets, seeds, methods, output, shots=16, opts=()):
@@ -172,7 +193,7 @@ def expand(protocol, datasets, seeds, methods, output, shots=16, opts=()):
                     if protocol == "base2new"
                     else (scripts.few_shot(dataset, seed),)
                 )
-                jobs.append(Job(f"{protocol}-{method}-{dataset}-seed{seed}", calls))
+                jobs.append(Job(f"{protocol}-{method}-{dataset_name(dataset)}-seed{seed}", calls))
     return jobs
 
 
