@@ -10,6 +10,13 @@
 # PYTHON (default python).
 set -euo pipefail
 
+# SEP_DESCRIBE_METHOD=1: print the method script's TRAINER and configs as NAME=value lines and
+# stop (tools/sweeps learns a method's configs this way instead of parsing its script).
+if [ "${SEP_DESCRIBE_METHOD:-}" = 1 ]; then
+    printf '%s\n' "TRAINER=$TRAINER" "CFG=$CFG" "LARGE_CFG=${LARGE_CFG:-}" "XD_CFG=${XD_CFG:-}"
+    exit 0
+fi
+
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTPUT="${OUTPUT:-output}"
 SHOTS="${SHOTS:-16}"
@@ -59,6 +66,8 @@ check_inputs() {  # dataset (or "") seed
 }
 
 dataset_config() {
+    # a dataset yaml file given by its path (its stem names the dataset: run/layout.py)
+    if [[ "$1" == *.yaml && -f "$1" ]]; then absolute "$1"; return; fi
     local file="$REPO_ROOT/configs/datasets/$1.yaml"
     if [ ! -f "$file" ]; then
         local known
@@ -69,31 +78,15 @@ dataset_config() {
     echo "$file"
 }
 
-config_for() {
-    case "$1" in
-        imagenet|sun397) echo "${LARGE_CFG:-$CFG}" ;;
-        world_*) echo world ;;  # the generated world: configs/trainers/$TRAINER/world.yaml
-        *) echo "$CFG" ;;
-    esac
-}
-
-# Runs with extra options get their own folder, so the test script finds the matching model.
-# The KEY VALUE pairs are hashed sorted by key (a key given twice keeps its order: the last one
-# wins), so the same options in another order name the same folder.
-run_tag() {
-    local cfg="$1"; shift
-    if [ "$#" -eq 0 ]; then
-        echo "$cfg"
-        return
-    fi
-    local pairs=() i
-    for ((i = 1; i <= $#; i += 2)); do
-        local next=$((i + 1))
-        pairs+=("${!i}"$'\t'"${!next:-}")
-    done
-    local hash
-    hash=$(printf '%s\n' "${pairs[@]}" | LC_ALL=C sort -s -t$'\t' -k1,1 | tr '\t' '\n' | sha1sum)
-    echo "${cfg}_opts-${hash:0:8}"
+# The run's config, its folder and, for a test, the folder of the model it loads, one a line,
+# from run/layout.py: the one owner of the layout (tools/sweep.py and the results tools import
+# it). Plain python3, not $PYTHON: the layout needs only the standard library, and PYTHON may be
+# a wrapper meant for train.py alone.
+run_layout() {  # protocol stage dataset seed [yacs options]
+    local protocol="$1" stage="$2" dataset="$3" seed="$4"; shift 4
+    python3 "$REPO_ROOT/run/layout.py" --output "$(absolute "$OUTPUT")" --trainer "$TRAINER" \
+        --shots "$SHOTS" --cfg "$CFG" --large-cfg "${LARGE_CFG:-}" --xd-cfg "${XD_CFG:-}" \
+        "$protocol" "$stage" "$dataset" "$seed" -- "$@"
 }
 
 is_finished() {
@@ -130,16 +123,12 @@ absolute() {
     case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac
 }
 
-base2new_dir() {  # split dataset seed tag
-    echo "$(absolute "$OUTPUT")/base2new/$1/$2/shots_${SHOTS}/${TRAINER}/$4/seed$3"
-}
-
 base2new_train() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg; cfg=$(config_for "$dataset")
-    local outdir; outdir=$(base2new_dir train_base "$dataset" "$seed" "$(run_tag "$cfg" "$@")")
+    local layout; layout=$(run_layout base2new train_base "$dataset" "$seed" "$@")
+    local cfg outdir; { read -r cfg; read -r outdir; } <<< "$layout"
     announce "$outdir" || return 0
     run_train_py "$dataset" "$seed" "$cfg" "$outdir" \
         DATASET.NUM_SHOTS "$SHOTS" DATASET.SUBSAMPLE_CLASSES base \
@@ -150,10 +139,8 @@ base2new_test() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg; cfg=$(config_for "$dataset")
-    local tag; tag=$(run_tag "$cfg" "$@")
-    local model_dir; model_dir=$(base2new_dir train_base "$dataset" "$seed" "$tag")
-    local outdir; outdir=$(base2new_dir test_new "$dataset" "$seed" "$tag")
+    local layout; layout=$(run_layout base2new test_new "$dataset" "$seed" "$@")
+    local cfg outdir model_dir; { read -r cfg; read -r outdir; read -r model_dir; } <<< "$layout"
     if [ "$TRAINER" != "ZeroshotCLIP" ] && ! is_finished "$model_dir"; then
         echo "No finished base-class training in $model_dir: run base2new_train.sh first" \
              "with the same DATASET, SEED and options." >&2
@@ -172,9 +159,8 @@ xd_train() {
     [ "$#" -ge 1 ] || usage_exit "SEED"
     local seed="$1"; shift
     check_inputs "" "$seed"
-    local cfg="${XD_CFG:-$CFG}"
-    local outdir
-    outdir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    local layout; layout=$(run_layout cross_dataset train imagenet "$seed" "$@")
+    local cfg outdir; { read -r cfg; read -r outdir; } <<< "$layout"
     announce "$outdir" || return 0
     run_train_py imagenet "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
         "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
@@ -187,12 +173,8 @@ xd_test() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg="${XD_CFG:-$CFG}"
-    local tag; tag=$(run_tag "$cfg" "$@")
-    local model_dir
-    model_dir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
-    local outdir
-    outdir="$(absolute "$OUTPUT")/${protocol}/test/${dataset}/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
+    local layout; layout=$(run_layout "$protocol" test "$dataset" "$seed" "$@")
+    local cfg outdir model_dir; { read -r cfg; read -r outdir; read -r model_dir; } <<< "$layout"
     if ! is_finished "$model_dir"; then
         echo "No finished ImageNet training in $model_dir: run xd_train.sh $seed first." >&2
         exit 1
@@ -206,9 +188,8 @@ few_shot_train() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg; cfg=$(config_for "$dataset")
-    local outdir
-    outdir="$(absolute "$OUTPUT")/few_shot/${dataset}/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    local layout; layout=$(run_layout few_shot train "$dataset" "$seed" "$@")
+    local cfg outdir; { read -r cfg; read -r outdir; } <<< "$layout"
     announce "$outdir" || return 0
     run_train_py "$dataset" "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
         "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
