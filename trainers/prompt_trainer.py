@@ -196,14 +196,22 @@ class PromptTrainer(DistributedHooks, TrainerX):
       (benchmarks and tests build the method from it).
     - ``PUBLISHED_NAME``: its name in published results tables, when not the trainer's name.
 
+    - ``TINY_DEPTH_OPTIONS``: yacs options that fit its published prompt depths to the tiny CLIP
+      of the tests and benchmarks (2 blocks per encoder, tools/make_tiny_clip.py).
+    - ``IN_DEFAULT_BENCHMARK``: whether benchmarks/bench_trainers.py measures it by default.
+
     A new method is also listed in ``trainers/__init__.py``'s ``TRAINERS``.
     """
 
     METHOD_CFG = None
-    LEARNER_NAME = "prompt_learner"  # the folder name CoOp-family checkpoints use
+    LEARNER_NAME = (
+        "prompt_learner"  # the folder name CoOp-family checkpoints use; None: trains nothing
+    )
     NEEDS_VIT = False
     PUBLISHED_CONFIG = None
     PUBLISHED_NAME = None
+    TINY_DEPTH_OPTIONS: tuple = ()
+    IN_DEFAULT_BENCHMARK = True
 
     @classmethod
     def config_node(cls):

@@ -27,7 +27,6 @@ from tests.trainers.helpers import (
     make_trainer,
     saved_state_dict,
 )
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
 from trainers.promptsrc import PromptSRC, PromptSRCModel, ensemble_text_features
 
 TEXT_WEIGHT, IMAGE_WEIGHT = 25.0, 10.0
@@ -153,7 +152,7 @@ class Killed(BaseException):
 
 @pytest.mark.slow
 def test_a_run_killed_after_an_epoch_resumes_to_the_same_average(toy, tmp_path, monkeypatch):
-    options = (*TINY_DEPTH_OPTIONS["PromptSRC"], "TRAINER.PROMPTSRC.GPA_MEAN", 2.0)
+    options = (*PromptSRC.TINY_DEPTH_OPTIONS, "TRAINER.PROMPTSRC.GPA_MEAN", 2.0)
     uninterrupted = tmp_path / "uninterrupted"
     status, output = train_quietly(
         toy_argv(toy, uninterrupted, *options, trainer="PromptSRC", epochs=3)
