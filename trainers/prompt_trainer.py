@@ -19,7 +19,7 @@ from datasets.robust_reading import (
     readable_part,
 )
 from prompting.clip_loading import check_vit, load_clip_to_cpu
-from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
+from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts, check_prompt_depth
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import total_loss
 from run.checkpoints import checkpoint_path, load_learned_state
@@ -111,15 +111,9 @@ def check_deep_prompt_cfg(node, node_name):
 
 def check_prompt_depths_fit(clip_model, text_depth, vision_depth, text_key, vision_key):
     """A prompt depth above the loaded CLIP's block count is a config error naming its key."""
-    for depth, blocks, key, encoder in (
-        (text_depth, clip_model.transformer.resblocks, text_key, "text encoder"),
-        (vision_depth, clip_model.visual.transformer.resblocks, vision_key, "image encoder"),
-    ):
-        if depth > len(blocks):
-            raise ConfigError(
-                f"{key} {depth} exceeds the {len(blocks)} blocks of this CLIP's {encoder}: set "
-                f"it to at most {len(blocks)}"
-            )
+    check_prompt_depth(text_depth, len(clip_model.transformer.resblocks), "text encoder", text_key)
+    vision_blocks = len(clip_model.visual.transformer.resblocks)
+    check_prompt_depth(vision_depth, vision_blocks, "image encoder", vision_key)
 
 
 def independent_prompts(node, node_name, classnames, clip_model):

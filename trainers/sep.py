@@ -18,7 +18,7 @@ from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
 from prompting.sep import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
 from prompting.templates import check_template_table, hand_crafted_prompts
 from prompting.text_encoder import encode_prompts_normalized
-from run.user_errors import ConfigError, UserError
+from run.user_errors import ConfigError, ModelOptionError, UserError
 
 from .prompt_trainer import PromptTrainer
 
@@ -164,8 +164,19 @@ class SEPModel(PromptedCLIP):
         weight.copy_(prototypes.to(weight.dtype))
 
 
+# The model's keyword arguments that users set through TRAINER.SEP, for its error messages.
+OPTION_KEYS = {"fusion_layers": "TRAINER.SEP.FUSION_LAYERS"}
+
+
 def sep_model(clip_model, classnames, dataset_name, sep_cfg):
     """``SEPModel`` with the options of a ``TRAINER.SEP`` config node."""
+    try:
+        return _sep_model(clip_model, classnames, dataset_name, sep_cfg)
+    except ModelOptionError as error:
+        raise error.with_config_key(OPTION_KEYS) from None
+
+
+def _sep_model(clip_model, classnames, dataset_name, sep_cfg):
     return SEPModel(
         clip_model,
         classnames,
