@@ -33,6 +33,7 @@ from run.precision import (
     grad_scaler,
     resolve_precision,
 )
+from run.prediction_counts import CountedPredictions
 from run.result_file import test_result_record, write_result_file
 from run.resume_checkpoints import (
     point_at_common_readable_checkpoint,
@@ -349,6 +350,8 @@ class PromptTrainer(DistributedHooks, TrainerX):
     @torch.no_grad()
     def test(self, split=None):
         self.set_model_mode("eval")
+        if not isinstance(self.evaluator, CountedPredictions):
+            self.evaluator = CountedPredictions(self.evaluator)
         self.evaluator.reset()
         split, data_loader = self.evaluation_split(split)
         print(f"Evaluate on the *{split}* set")
@@ -365,7 +368,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         left_out = self.finish_predictions(predictions, left_out)
         if left_out:
             print(f"Note: {left_out} unreadable {split} images are left out of the results")
-        if getattr(self.evaluator, "_total", None) == 0:
+        if self.evaluator.total == 0:
             raise NothingEvaluated(
                 f"The {split} set of {self.cfg.DATASET.NAME} is empty "
                 f"(DATASET.SUBSAMPLE_CLASSES {self.cfg.DATASET.SUBSAMPLE_CLASSES}): nothing to "
@@ -380,8 +383,8 @@ class PromptTrainer(DistributedHooks, TrainerX):
                 results,
                 split,
                 self.epoch + 1,
-                total=getattr(self.evaluator, "_total", None),
-                correct=getattr(self.evaluator, "_correct", None),
+                total=self.evaluator.total,
+                correct=self.evaluator.correct,
                 unreadable=left_out,
             )
             write_result_file(self.output_dir, record)
