@@ -52,7 +52,13 @@ class ConditionalPromptLearner(ContextPromptLearner):
 class CoCoOpModel(ContextPromptCLIP):
     text_depends_on_image = True
 
-    def compute_text_features(self, image_features):
+    def compute_text_features(self) -> torch.Tensor:
+        raise TypeError(
+            "CoCoOp's class text features depend on the image: use "
+            "text_features_for_images(image_features)"
+        )
+
+    def text_features_for_images(self, image_features: torch.Tensor) -> torch.Tensor:
         """Each image's own class text features ``[B, n_cls, E]``, L2-normalised.
 
         One image at a time: the prompts of a whole test batch for ImageNet's 1000 classes
@@ -71,7 +77,7 @@ class CoCoOpModel(ContextPromptCLIP):
 
     def forward(self, image):
         image_features = self.image_features(image)  # [B, E]
-        text_features = self.compute_text_features(image_features)  # [B, n_cls, E]
+        text_features = self.text_features_for_images(image_features)  # [B, n_cls, E]
         return torch.cat(
             [
                 self.logits(feature.unsqueeze(0), features_of_image)

@@ -19,7 +19,7 @@ def test_text_features_are_computed_once_per_evaluation(trainer_name, toy, tmp_p
 
 def test_cocoop_computes_text_features_for_every_test_batch(toy, tmp_path):
     trainer = make_trainer("CoCoOp", toy, tmp_path)
-    calls = count_calls(trainer.model, "compute_text_features")
+    calls = count_calls(trainer.model, "text_features_for_images")
     trainer.test()
     assert len(trainer.test_loader) > 1
     assert len(calls) == len(trainer.test_loader)
