@@ -119,8 +119,8 @@ def split_inconsistency(entries):
     One class name per label and one label per class name, labels 0..n-1 for n classes, every
     class of val/test also in train, no image twice in a list, and no image in two lists.
     """
-    first = {}  # label or class name -> (the other one, where it was first seen)
-    where_seen = {}  # image path -> where it was first seen
+    first: dict = {}  # label or class name -> (the other one, where it was first seen)
+    where_seen: dict[str, str] = {}  # image path -> where it was first seen
     for key in SPLIT_NAMES:
         for index, (relpath, label, classname) in enumerate(entries[key]):
             where = f'"{key}"[{index}]'
@@ -390,7 +390,7 @@ class FixedSplitDataset(DatasetBase):
     image_dir_name = ""  # image folder inside it, the prefix of the split's paths ("" = itself)
     split_file_name = ""  # CoOp's split_zhou_<Name>.json inside the dataset folder
     layout = ""  # folder tree shown in the errors
-    renamed_classes = {}  # folder name -> the class name CoOp gave it in the split
+    renamed_classes: dict[str, str] = {}  # folder name -> the class name CoOp gave it in the split
     ignored_folders = ()  # image folders CoOp left out of the split
 
     def __init__(self, cfg):
@@ -448,7 +448,7 @@ class FixedSplitDataset(DatasetBase):
         them was drawn by other code and gives numbers that are not comparable."""
         old_names = {folder for folder, new in self.renamed_classes.items() if folder != new}
         stale = sorted({item.classname for item in items} & old_names)
-        ignored = []
+        ignored: list = []
         if self.ignored_folders:
             folders = {
                 os.path.relpath(item.impath, self.image_dir).split(os.sep)[0] for item in items

@@ -39,7 +39,8 @@ class ConditionalPromptLearner(ContextPromptLearner):
         # Trained in the context's dtype (fp32: CLIP's token embedding stays fp32 under PREC fp16).
         self.meta_net.to(self.ctx.dtype)
 
-    def forward(self, image_features):
+    # Its context depends on the image, so its forward takes one; the model calls it directly.
+    def forward(self, image_features):  # type: ignore[override]
         """Each image's context ``[B, n_ctx, D]`` from its normalised feature ``[B, E]``."""
         shift = self.meta_net(image_features.type(self.ctx.dtype))  # [B, D], shared by all tokens
         return self.ctx.unsqueeze(0) + shift.unsqueeze(1)
@@ -50,6 +51,7 @@ class ConditionalPromptLearner(ContextPromptLearner):
 
 
 class CoCoOpModel(ContextPromptCLIP):
+    learnable: ConditionalPromptLearner
     text_depends_on_image = True
 
     def compute_text_features(self) -> torch.Tensor:

@@ -2,8 +2,10 @@
 
 import math
 import os
+from typing import Any
 
 import torch
+import torch.nn as nn
 from dassl.data import DataManager
 from dassl.engine import TrainerX
 from dassl.metrics import compute_accuracy
@@ -21,7 +23,7 @@ from datasets.robust_reading import (
 from prompting.clip_loading import check_vit, load_clip_to_cpu
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts, check_prompt_depth
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
-from prompting.prompted_clip import total_loss
+from prompting.prompted_clip import PromptedCLIP, total_loss
 from run.checkpoints import checkpoint_path, load_learned_state
 from run.disk_errors import clear_write_errors
 from run.distributed import is_main_process
@@ -198,31 +200,31 @@ class PromptTrainer(DistributedHooks, TrainerX):
     A new method is also listed in ``trainers/__init__.py``'s ``TRAINERS``.
     """
 
-    METHOD_CFG = None
-    LEARNER_NAME = (
-        "prompt_learner"  # the folder name CoOp-family checkpoints use; None: trains nothing
-    )
+    METHOD_CFG: str | None = None
+    # the folder name CoOp-family checkpoints use; None: trains nothing
+    LEARNER_NAME: str | None = "prompt_learner"
     NEEDS_VIT = False
-    PUBLISHED_CONFIG = None
-    PUBLISHED_NAME = None
+    PUBLISHED_CONFIG: str | None = None
+    PUBLISHED_NAME: str | None = None
     TINY_DEPTH_OPTIONS: tuple = ()
+    evaluator: Any  # Dassl's, counted (run/prediction_counts.py) once test() runs
     IN_DEFAULT_BENCHMARK = True
 
     @classmethod
-    def config_node(cls):
+    def config_node(cls) -> CN:
         """The defaults of ``cfg.TRAINER.<METHOD_CFG>``; a method adds its keys to this."""
         node = CN()
         node.PREC = "fp16"  # fp16 (CLIP in half), fp32 or amp
         return node
 
     @property
-    def method_cfg(self):
+    def method_cfg(self) -> CN:
         return self.cfg.TRAINER[self.METHOD_CFG]
 
-    def check_cfg(self, cfg):
+    def check_cfg(self, cfg: CN) -> None:
         check_precision(cfg.TRAINER[self.METHOD_CFG].PREC)
 
-    def build_custom_clip(self, classnames, clip_model):
+    def build_custom_clip(self, classnames: list[str], clip_model: nn.Module) -> PromptedCLIP:
         raise NotImplementedError(f"{type(self).__name__} must implement build_custom_clip()")
 
     def build_data_loader(self):
@@ -337,7 +339,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         # Dassl's TrainerX also returns the domain label, which no method here uses.
         return batch["img"].to(self.device), batch["label"].to(self.device)
 
-    def model_inference(self, image):
+    def model_inference(self, image: torch.Tensor) -> torch.Tensor:
         return self.model(image)
 
     def evaluation_split(self, split):

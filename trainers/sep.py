@@ -35,6 +35,7 @@ class SEPLearnable(nn.Module):
 
 
 class SEPModel(PromptedCLIP):
+    learnable: SEPLearnable
     """SEP's model; ``sep_model`` builds it from the config node (options in config.py).
 
     ``frozen_prompts``: one hand-crafted prompt per class, encoded once by frozen CLIP (g0).
