@@ -99,53 +99,44 @@ class Run:
     folder: str
 
 
-def run(
-    output: str,
-    protocol: str,
-    stage: str,
-    dataset: str,
-    seed: int | str,
-    shots: int | str,
-    trainer: str,
-    configs: MethodConfigs,
-    opts: Sequence[str] = (),
-) -> Run:
-    """The config and folder of the run of ``trainer`` on ``dataset`` in ``protocol``'s
-    ``stage`` (the cross-dataset training stage runs on ImageNet, whatever ``dataset`` says)."""
-    if protocol not in STAGES or stage not in STAGES[protocol]:
-        known = ", ".join(f"{p} {s}" for p in STAGES for s in STAGES[p])
-        raise ValueError(f"unknown protocol stage {protocol} {stage}; known: {known}")
-    if protocol == "cross_dataset" and stage == "train":
-        dataset = SOURCE_DATASET
-    config = config_for(protocol, dataset, configs)
-    folder = os.path.join(
-        os.path.abspath(output),
-        *STAGES[protocol][stage],
-        dataset_name(dataset),
-        f"shots_{shots}",
-        trainer,
-        run_tag(config, opts),
-        f"seed{seed}",
-    )
-    return Run(config, folder)
+@dataclass(frozen=True)
+class MethodRuns:
+    """What every run of one method call shares: where, which seed, shots and options."""
 
+    output: str
+    trainer: str
+    configs: MethodConfigs
+    seed: int | str
+    shots: int | str = 16
+    opts: Sequence[str] = ()
 
-def model_run(
-    output: str,
-    protocol: str,
-    dataset: str,
-    seed: int | str,
-    shots: int | str,
-    trainer: str,
-    configs: MethodConfigs,
-    opts: Sequence[str] = (),
-) -> Run:
-    """The training run an evaluation stage loads its model from."""
-    if protocol == "base2new":
-        return run(output, protocol, "train_base", dataset, seed, shots, trainer, configs, opts)
-    if protocol in TRANSFER_PROTOCOLS:
-        return run(output, "cross_dataset", "train", "", seed, shots, trainer, configs, opts)
-    raise ValueError(f"{protocol} has no separate training run")
+    def run(self, protocol: str, stage: str, dataset: str = SOURCE_DATASET) -> Run:
+        """The config and folder of the run on ``dataset`` in ``protocol``'s ``stage`` (the
+        cross-dataset training stage runs on ImageNet, whatever ``dataset`` says)."""
+        if protocol not in STAGES or stage not in STAGES[protocol]:
+            known = ", ".join(f"{p} {s}" for p in STAGES for s in STAGES[p])
+            raise ValueError(f"unknown protocol stage {protocol} {stage}; known: {known}")
+        if protocol == "cross_dataset" and stage == "train":
+            dataset = SOURCE_DATASET
+        config = config_for(protocol, dataset, self.configs)
+        folder = os.path.join(
+            os.path.abspath(self.output),
+            *STAGES[protocol][stage],
+            dataset_name(dataset),
+            f"shots_{self.shots}",
+            self.trainer,
+            run_tag(config, self.opts),
+            f"seed{self.seed}",
+        )
+        return Run(config, folder)
+
+    def model_run(self, protocol: str, dataset: str) -> Run:
+        """The training run an evaluation stage loads its model from."""
+        if protocol == "base2new":
+            return self.run(protocol, "train_base", dataset)
+        if protocol in TRANSFER_PROTOCOLS:
+            return self.run("cross_dataset", "train")
+        raise ValueError(f"{protocol} has no separate training run")
 
 
 def published_train_dir(output: str, dataset: str, trainer: str, cfg: str, shots: int, seed: int):
@@ -187,12 +178,12 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     opts = args.opts[1:] if args.opts[:1] == ["--"] else args.opts
     configs = MethodConfigs(args.cfg, args.large_cfg, args.xd_cfg)
-    common = (args.seed, args.shots, args.trainer, configs, opts)
-    this = run(args.output, args.protocol, args.stage, args.dataset, *common)
+    runs = MethodRuns(args.output, args.trainer, configs, args.seed, args.shots, opts)
+    this = runs.run(args.protocol, args.stage, args.dataset)
     print(this.config)
     print(this.folder)
-    if args.stage == "test" or args.stage == "test_new":
-        print(model_run(args.output, args.protocol, args.dataset, *common).folder)
+    if args.stage in ("test", "test_new"):
+        print(runs.model_run(args.protocol, args.dataset).folder)
     return 0
 
 

@@ -91,17 +91,17 @@ def test_world_datasets_use_the_world_config_and_large_ones_the_large_config():
 
 
 def test_a_dataset_yaml_given_by_path_is_named_by_its_stem():
-    run = layout.run(
-        "/out", "few_shot", "train", "/d/my_data.yaml", 2, 4, "CoOp", layout.MethodConfigs("c")
-    )
+    runs = layout.MethodRuns("/out", "CoOp", layout.MethodConfigs("c"), seed=2, shots=4)
+    run = runs.run("few_shot", "train", "/d/my_data.yaml")
     assert run.folder == "/out/few_shot/my_data/shots_4/CoOp/c/seed2"
 
 
 def test_an_evaluation_loads_the_training_run_of_its_protocol():
     configs = layout.MethodConfigs("c", xd_cfg="x")
-    model = layout.model_run("/o", "domain_generalization", "imagenet_r", 1, 16, "SEP", configs)
+    runs = layout.MethodRuns("/o", "SEP", configs, seed=1)
+    model = runs.model_run("domain_generalization", "imagenet_r")
     assert model.folder == "/o/cross_dataset/train/imagenet/shots_16/SEP/x/seed1"
-    model = layout.model_run("/o", "base2new", "dtd", 1, 16, "SEP", configs)
+    model = runs.model_run("base2new", "dtd")
     assert model.folder == "/o/base2new/train_base/dtd/shots_16/SEP/c/seed1"
 
 

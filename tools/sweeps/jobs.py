@@ -113,18 +113,10 @@ class MethodScripts:
             variables["CFG"], variables.get("LARGE_CFG", ""), variables.get("XD_CFG", "")
         )
         protocol, stage = SCRIPT_STAGES[script]
-        seed = positional[-1]
-        run = layout.run(
-            self.output,
-            protocol,
-            stage,
-            str(dataset),
-            seed,
-            self.shots,
-            self.trainer,
-            configs,
-            self.opts,
+        runs = layout.MethodRuns(
+            self.output, self.trainer, configs, positional[-1], self.shots, self.opts
         )
+        run = runs.run(protocol, stage, str(dataset))
         relative = os.path.relpath(path, REPO_ROOT)
         return ScriptCall(relative, (*map(str, positional), *self.opts), run.folder)
 
