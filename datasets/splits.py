@@ -261,6 +261,17 @@ class FewShotShortage(ConfigError):
 FEWER_SHOTS_POLICIES = ("error", "warn")
 
 
+def short_classes(items: list, num_shots: int) -> list[str]:
+    """``"<class name> (<count>)"`` for each class with fewer than ``num_shots`` items, by label."""
+    counts = Counter(item.label for item in items)
+    classnames = {item.label: item.classname for item in items}
+    return [
+        f"{classnames[label]} ({counts[label]})"
+        for label in sorted(counts)
+        if counts[label] < num_shots
+    ]
+
+
 def check_enough_shots(train, num_shots, policy):
     """Refuse (policy "error") a few-shot request that some classes cannot fill.
 
@@ -273,13 +284,7 @@ def check_enough_shots(train, num_shots, policy):
         )
     if policy != "error":
         return
-    counts = Counter(item.label for item in train)
-    classnames = {item.label: item.classname for item in train}
-    short = [
-        f"{classnames[label]} ({counts[label]})"
-        for label in sorted(counts)
-        if counts[label] < num_shots
-    ]
+    short = short_classes(train, num_shots)
     if short:
         raise FewShotShortage(
             f"DATASET.NUM_SHOTS {num_shots}, but {len(short)} classes have fewer training images: "
@@ -330,13 +335,7 @@ def warn_short_classes(items, num_shots, split_name):
     Few-shot sampling silently keeps every item of such a class (Dassl's behaviour), so a few-shot
     list holds fewer than num_shots items exactly for these classes.
     """
-    counts = Counter(item.label for item in items)
-    classnames = {item.label: item.classname for item in items}
-    short = [
-        f"{classnames[label]} ({counts[label]})"
-        for label in sorted(counts)
-        if counts[label] < num_shots
-    ]
+    short = short_classes(items, num_shots)
     if short:
         print(
             f"Warning: {len(short)} classes have fewer than {num_shots} {split_name} images, "
