@@ -7,7 +7,7 @@
 
 Images are files, folders (every image below them) or glob patterns. The classes are the run's
 own unless --classes or --classes-file (one name a line) gives others: prompts generalise to
-classes never trained on. docs/own_data.md describes it; run.prediction is the Python API.
+classes never trained on. docs/own_data.md describes it; launch.prediction is the Python API.
 """
 
 import argparse
@@ -20,8 +20,8 @@ import dassl_setup  # noqa: F401  (before any dassl import)
 # isort: split
 import datasets  # noqa: F401  (registers the datasets, whose config keys runs may carry)
 import trainers  # noqa: F401  (registers the trainers and their config nodes)
+from launch.prediction import image_paths, load_predictor
 from run.disk_errors import disk_write_error, is_write_failure
-from run.prediction import image_paths, load_predictor
 from run.prediction_output import check_output_path, prediction_line, write_predictions
 from run.user_errors import ConfigError, UserError, short_message
 

@@ -21,6 +21,7 @@ from dassl.utils import Logger, collect_env_info, set_random_seed, setup_logger
 
 import datasets  # noqa: F401  (registers the datasets)
 import trainers  # noqa: F401  (registers the trainers)
+from launch.run_checks import check_run_inputs, model_names
 from run.config import setup_cfg
 from run.disk_errors import disk_write_error, is_write_failure
 from run.distributed import (
@@ -31,7 +32,6 @@ from run.distributed import (
     process_rank,
     world_size,
 )
-from run.run_checks import check_run_inputs, model_names
 from run.run_folder import (
     check_same_options,
     remove_temporary_files,

@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import torch  # noqa: E402
 
+import trainers  # noqa: E402  (sets up Dassl itself)
 from benchmarks.measure import MemoryMeter, median, synchronize, timed_runs  # noqa: E402
 from benchmarks.method_models import (  # noqa: E402
     ARCHITECTURES,
@@ -49,7 +50,7 @@ from run.tool_cli import (  # noqa: E402
     reports_user_errors,
 )
 
-DEFAULT_METHODS = ("ZeroshotCLIP", "CoOp", "KgCoOp", "SEP", "IVLP", "MaPLe", "PromptSRC")
+DEFAULT_METHODS = tuple(t.__name__ for t in trainers.TRAINERS if t.IN_DEFAULT_BENCHMARK)
 ATTENTION_OP_WORDS = ("attention", "softmax", "bmm")
 
 

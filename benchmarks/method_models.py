@@ -22,7 +22,7 @@ import trainers
 from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 from run.precision import autocast, backward_and_step, grad_scaler, resolve_precision
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS, TINY_VIT, build_tiny_clip
+from tools.make_tiny_clip import TINY_VIT, build_tiny_clip
 from trainers.prompt_trainer import build_prompt_optimizer, check_finite_loss
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,7 +105,7 @@ def method_cfg(method, arch, precision, overrides=()):
             (resolution, resolution),
             f"TRAINER.{node}.PREC",
             precision,
-            *(TINY_DEPTH_OPTIONS.get(method, ()) if arch == "tiny" else ()),
+            *(trainers.tiny_depth_options(method) if arch == "tiny" else ()),
             *overrides,
         ]
     )

@@ -121,8 +121,8 @@ def split_inconsistency(entries):
     One class name per label and one label per class name, labels 0..n-1 for n classes, every
     class of val/test also in train, no image twice in a list, and no image in two lists.
     """
-    first = {}  # label or class name -> (the other one, where it was first seen)
-    where_seen = {}  # image path -> where it was first seen
+    first: dict = {}  # label or class name -> (the other one, where it was first seen)
+    where_seen: dict[str, str] = {}  # image path -> where it was first seen
     for key in SPLIT_NAMES:
         for index, (relpath, label, classname) in enumerate(entries[key]):
             where = f'"{key}"[{index}]'
@@ -259,6 +259,17 @@ class FewShotShortage(ConfigError):
 FEWER_SHOTS_POLICIES = ("error", "warn")
 
 
+def short_classes(items: list, num_shots: int) -> list[str]:
+    """``"<class name> (<count>)"`` for each class with fewer than ``num_shots`` items, by label."""
+    counts = Counter(item.label for item in items)
+    classnames = {item.label: item.classname for item in items}
+    return [
+        f"{classnames[label]} ({counts[label]})"
+        for label in sorted(counts)
+        if counts[label] < num_shots
+    ]
+
+
 def check_enough_shots(train, num_shots, policy):
     """Refuse (policy "error") a few-shot request that some classes cannot fill.
 
@@ -271,13 +282,7 @@ def check_enough_shots(train, num_shots, policy):
         )
     if policy != "error":
         return
-    counts = Counter(item.label for item in train)
-    classnames = {item.label: item.classname for item in train}
-    short = [
-        f"{classnames[label]} ({counts[label]})"
-        for label in sorted(counts)
-        if counts[label] < num_shots
-    ]
+    short = short_classes(train, num_shots)
     if short:
         raise FewShotShortage(
             f"DATASET.NUM_SHOTS {num_shots}, but {len(short)} classes have fewer training images: "
@@ -328,13 +333,7 @@ def warn_short_classes(items, num_shots, split_name):
     Few-shot sampling silently keeps every item of such a class (Dassl's behaviour), so a few-shot
     list holds fewer than num_shots items exactly for these classes.
     """
-    counts = Counter(item.label for item in items)
-    classnames = {item.label: item.classname for item in items}
-    short = [
-        f"{classnames[label]} ({counts[label]})"
-        for label in sorted(counts)
-        if counts[label] < num_shots
-    ]
+    short = short_classes(items, num_shots)
     if short:
         print(
             f"Warning: {len(short)} classes have fewer than {num_shots} {split_name} images, "
@@ -388,7 +387,7 @@ class FixedSplitDataset(DatasetBase):
     image_dir_name = ""  # image folder inside it, the prefix of the split's paths ("" = itself)
     split_file_name = ""  # CoOp's split_zhou_<Name>.json inside the dataset folder
     layout = ""  # folder tree shown in the errors
-    renamed_classes = {}  # folder name -> the class name CoOp gave it in the split
+    renamed_classes: dict[str, str] = {}  # folder name -> the class name CoOp gave it in the split
     ignored_folders = ()  # image folders CoOp left out of the split
 
     def __init__(self, cfg):
@@ -453,7 +452,7 @@ class FixedSplitDataset(DatasetBase):
         them was drawn by other code and gives numbers that are not comparable."""
         old_names = {folder for folder, new in self.renamed_classes.items() if folder != new}
         stale = sorted({item.classname for item in items} & old_names)
-        ignored = []
+        ignored: list = []
         if self.ignored_folders:
             folders = {
                 os.path.relpath(item.impath, self.image_dir).split(os.sep)[0] for item in items

@@ -9,6 +9,8 @@ learns the visual sets (``IndependentPrompts``); MaPLe computes them from the te
 import torch
 import torch.nn as nn
 
+from run.user_errors import ModelOptionError
+
 from .image_encoder import PromptedImageEncoder
 from .prompt_learner import ContextPromptLearner
 from .prompted_clip import PromptedCLIP, normalize
@@ -25,12 +27,18 @@ def prompt_sets(count, n_tokens, width):
     return sets
 
 
-def check_prompt_depth(depth, n_blocks, encoder):
-    """Raise ValueError unless ``depth`` prompt sets fit an encoder of ``n_blocks`` blocks."""
-    if not 0 <= depth <= n_blocks:
-        raise ValueError(
-            f"Prompt depth {depth} for the {encoder}: it must lie between 0 and its {n_blocks} "
-            "blocks (one prompt set enters each block up to the depth)"
+def check_prompt_depth(
+    depth: int, n_blocks: int, encoder: str, option: str = "prompt depth", minimum: int = 0
+) -> None:
+    """The one prompt-depth check: ``depth`` prompt sets (one enters each block up to the
+    depth) must fit an encoder of ``n_blocks`` blocks; ``option`` names the value in the message
+    (trainers pass their config key)."""
+    if depth < minimum:
+        raise ModelOptionError(f"{option} must be >= {minimum} for the {encoder}, got {depth}")
+    if depth > n_blocks:
+        raise ModelOptionError(
+            f"{option} {depth} exceeds the {n_blocks} blocks of this CLIP's {encoder}: set "
+            f"it to at most {n_blocks}"
         )
 
 
@@ -40,9 +48,8 @@ class DeepTextPrompts(nn.Module):
 
     def __init__(self, classnames, clip_model, n_ctx, depth, ctx_init=""):
         super().__init__()
-        check_prompt_depth(depth, len(clip_model.transformer.resblocks), "text encoder")
-        if depth < 1:
-            raise ValueError("Text prompt depth must be at least 1 (the input context)")
+        n_blocks = len(clip_model.transformer.resblocks)
+        check_prompt_depth(depth, n_blocks, "text encoder", "text prompt depth", minimum=1)
         self.prompt_learner = ContextPromptLearner(
             classnames, clip_model, n_ctx, ctx_init, keep_rest_of_phrase=True
         )

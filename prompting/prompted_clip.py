@@ -1,17 +1,18 @@
 """What every method's CLIP model shares: frozen encoders, logits, and a text-feature cache."""
 
 import contextlib
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
-def normalize(features):
+def normalize(features: torch.Tensor) -> torch.Tensor:
     return features / features.norm(dim=-1, keepdim=True)
 
 
-def consistency_loss(features, frozen_features):
+def consistency_loss(features: torch.Tensor, frozen_features: torch.Tensor) -> torch.Tensor:
     """1 - mean cosine similarity of matching rows, in fp32: KgCoOp's and SEP's consistency term.
 
     0 when the features equal frozen CLIP's; eps as the reference implementations' 1e-7.
@@ -24,7 +25,7 @@ class StrayTrainableTensors(RuntimeError):
     """A model whose tensors requiring grad differ from its learnable module's parameters."""
 
 
-def total_loss(terms):
+def total_loss(terms: dict[str, torch.Tensor]) -> torch.Tensor:
     """The loss optimised: the sum of ``training_loss``'s terms."""
     return sum(terms.values())
 
@@ -63,36 +64,36 @@ class PromptedCLIP(nn.Module):
     config and passes values.
     """
 
-    text_depends_on_image = False
-    class_bound_keys = ()
-    couples_batch_images = False
+    text_depends_on_image: bool = False
+    class_bound_keys: tuple[str, ...] = ()
+    couples_batch_images: bool = False
 
-    def __init__(self, clip_model):
+    def __init__(self, clip_model: nn.Module) -> None:
         super().__init__()
         self.image_encoder = clip_model.visual
         self.logit_scale = clip_model.logit_scale
-        self.learnable = None
-        self._cached_text_features = None
+        self.learnable: nn.Module | None = None
+        self._cached_text_features: torch.Tensor | None = None
 
     @property
-    def dtype(self):
+    def dtype(self) -> torch.dtype:
         return self.image_encoder.conv1.weight.dtype
 
-    def compute_text_features(self):
+    def compute_text_features(self) -> torch.Tensor:
         raise NotImplementedError(
             f"{type(self).__name__} must implement compute_text_features() -> [n_cls, embed_dim]"
         )
 
-    def forward(self, image):
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(image) -> logits")
 
-    def text_features(self):
+    def text_features(self) -> torch.Tensor:
         if self._cached_text_features is not None:
             return self._cached_text_features
         return self.compute_text_features()
 
     @contextlib.contextmanager
-    def cached_text_features(self):
+    def cached_text_features(self) -> Iterator[None]:
         """Within this block, text features are computed once (evaluation: they do not change)."""
         if self.text_depends_on_image:
             yield
@@ -104,20 +105,22 @@ class PromptedCLIP(nn.Module):
         finally:
             self._cached_text_features = None
 
-    def gather_batch_with(self, gather):
+    def gather_batch_with(self, gather: Callable[[torch.Tensor], torch.Tensor] | None) -> None:
         """``gather(tensor)``: rows of the whole batch when a batch is split over processes
         (None: this process's rows are the batch). Only methods whose image outputs depend on
         the other images of the batch use it."""
 
-    def logits(self, image_features, text_features):
+    def logits(self, image_features: torch.Tensor, text_features: torch.Tensor) -> torch.Tensor:
         # CLIP's temperature stays frozen in every method of this family.
         return self.logit_scale.exp().detach() * image_features @ text_features.t()
 
-    def training_loss(self, image, label):
+    def training_loss(
+        self, image: torch.Tensor, label: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         logits = self(image)
         return logits, {"ce": F.cross_entropy(logits, label)}
 
-    def check_trained_parameters(self):
+    def check_trained_parameters(self) -> None:
         """Raise StrayTrainableTensors unless the tensors requiring grad are exactly
         ``learnable``'s parameters."""
         learnable = set() if self.learnable is None else set(self.learnable.parameters())

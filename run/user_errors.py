@@ -17,7 +17,20 @@ class ConfigError(UserError, ValueError):
 
 class ModelOptionError(ConfigError):
     """A model option (token counts, layers, modes) that the loaded CLIP cannot take; model pieces
-    raise it with the option's value, so only these errors reach the user as config mistakes."""
+    raise it with the option's value, so only these errors reach the user as config mistakes.
+    ``option``: the keyword argument at fault, where the message begins with it, so that a
+    trainer can name its config key instead (``with_config_key``)."""
+
+    def __init__(self, message: str, option: str | None = None):
+        super().__init__(message)
+        self.option = option
+
+    def with_config_key(self, keys: dict) -> "ModelOptionError":
+        """This error with its option's name replaced by its config key from ``keys``."""
+        if self.option not in keys:
+            return self
+        message = str(self).replace(self.option, keys[self.option], 1)
+        return ModelOptionError(message, keys[self.option])
 
 
 class UnknownNameError(ConfigError):

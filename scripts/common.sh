@@ -11,6 +11,13 @@
 # of configs/trainers/$TRAINER/ than the script's, as the family's scripts take one).
 set -euo pipefail
 
+# SEP_DESCRIBE_METHOD=1: print the method script's TRAINER and configs as NAME=value lines and
+# stop (tools/sweeps learns a method's configs this way instead of parsing its script).
+if [ "${SEP_DESCRIBE_METHOD:-}" = 1 ]; then
+    printf '%s\n' "TRAINER=$TRAINER" "CFG=$CFG" "LARGE_CFG=${LARGE_CFG:-}" "XD_CFG=${XD_CFG:-}"
+    exit 0
+fi
+
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTPUT="${OUTPUT:-output}"
 SHOTS_GIVEN="${SHOTS:+yes}"
@@ -71,14 +78,6 @@ check_trainer_config() {
     fi
 }
 
-# The family's cross-dataset scripts also evaluate on the ImageNet variants (domain generalisation).
-transfer_protocol() {  # protocol dataset
-    case "$2" in
-        imagenetv2|imagenet_sketch|imagenet_a|imagenet_r) echo domain_generalization ;;
-        *) echo "$1" ;;
-    esac
-}
-
 # DATASET is a name under configs/datasets/ or the path of a user's dataset yaml (docs/own_data.md);
 # a yaml's file stem is the dataset's name in run folders.
 dataset_config() {
@@ -97,37 +96,16 @@ dataset_config() {
     echo "$file"
 }
 
-dataset_name() {
-    local name="${1##*/}"
-    echo "${name%.y*ml}"
-}
-
-config_for() {
-    if [ -n "${TRAINER_CONFIG:-}" ]; then echo "$TRAINER_CONFIG"; return; fi
-    case "$(dataset_name "$1")" in
-        imagenet|sun397) echo "${LARGE_CFG:-$CFG}" ;;
-        world_*) echo world ;;  # the generated world: configs/trainers/$TRAINER/world.yaml
-        *) echo "$CFG" ;;
-    esac
-}
-
-# Runs with extra options get their own folder, so the test script finds the matching model.
-# The KEY VALUE pairs are hashed sorted by key (a key given twice keeps its order: the last one
-# wins), so the same options in another order name the same folder.
-run_tag() {
-    local cfg="$1"; shift
-    if [ "$#" -eq 0 ]; then
-        echo "$cfg"
-        return
-    fi
-    local pairs=() i
-    for ((i = 1; i <= $#; i += 2)); do
-        local next=$((i + 1))
-        pairs+=("${!i}"$'\t'"${!next:-}")
-    done
-    local hash
-    hash=$(printf '%s\n' "${pairs[@]}" | LC_ALL=C sort -s -t$'\t' -k1,1 | tr '\t' '\n' | sha1sum)
-    echo "${cfg}_opts-${hash:0:8}"
+# The run's config, its folder and, for a test, the folder of the model it loads, one a line,
+# from run/layout.py: the one owner of the layout (tools/sweep.py and the results tools import
+# it). Plain python3, not $PYTHON: the layout needs only the standard library, and PYTHON may be
+# a wrapper meant for train.py alone.
+run_layout() {  # protocol stage dataset seed [yacs options]
+    local protocol="$1" stage="$2" dataset="$3" seed="$4"; shift 4
+    python3 "$REPO_ROOT/run/layout.py" --output "$(absolute "$OUTPUT")" --trainer "$TRAINER" \
+        --shots "$SHOTS" --cfg "$CFG" --large-cfg "${LARGE_CFG:-}" --xd-cfg "${XD_CFG:-}" \
+        --trainer-config "${TRAINER_CONFIG:-}" \
+        "$protocol" "$stage" "$dataset" "$seed" -- "$@"
 }
 
 is_finished() {
@@ -173,16 +151,12 @@ absolute() {
     case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac
 }
 
-base2new_dir() {  # split dataset seed tag
-    echo "$(absolute "$OUTPUT")/base2new/$1/$(dataset_name "$2")/shots_${SHOTS}/${TRAINER}/$4/seed$3"
-}
-
 base2new_train() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg; cfg=$(config_for "$dataset")
-    local outdir; outdir=$(base2new_dir train_base "$dataset" "$seed" "$(run_tag "$cfg" "$@")")
+    local layout; layout=$(run_layout base2new train_base "$dataset" "$seed" "$@")
+    local cfg outdir; { read -r cfg; read -r outdir; } <<< "$layout"
     announce "$outdir" || return 0
     run_train_py "$dataset" "$seed" "$cfg" "$outdir" \
         DATASET.NUM_SHOTS "$SHOTS" DATASET.SUBSAMPLE_CLASSES base \
@@ -193,10 +167,8 @@ base2new_test() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg; cfg=$(config_for "$dataset")
-    local tag; tag=$(run_tag "$cfg" "$@")
-    local model_dir; model_dir=$(base2new_dir train_base "$dataset" "$seed" "$tag")
-    local outdir; outdir=$(base2new_dir test_new "$dataset" "$seed" "$tag")
+    local layout; layout=$(run_layout base2new test_new "$dataset" "$seed" "$@")
+    local cfg outdir model_dir; { read -r cfg; read -r outdir; read -r model_dir; } <<< "$layout"
     if [ "$TRAINER" != "ZeroshotCLIP" ] && ! is_finished "$model_dir"; then
         echo "Error: No finished base-class training in $model_dir: run base2new_train.sh first" \
              "with the same DATASET, SEED and options." >&2
@@ -222,9 +194,8 @@ xd_train() {
     fi
     local seed="$1"; shift
     check_inputs "" "$seed"
-    local cfg="${TRAINER_CONFIG:-${XD_CFG:-$CFG}}"
-    local outdir
-    outdir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    local layout; layout=$(run_layout cross_dataset train imagenet "$seed" "$@")
+    local cfg outdir; { read -r cfg; read -r outdir; } <<< "$layout"
     announce "$outdir" || return 0
     run_train_py imagenet "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
         "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"
@@ -237,13 +208,8 @@ xd_test() {
     [ "$#" -ge 2 ] || usage_exit "DATASET SEED"
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    protocol=$(transfer_protocol "$protocol" "$dataset")
-    local cfg="${TRAINER_CONFIG:-${XD_CFG:-$CFG}}"
-    local tag; tag=$(run_tag "$cfg" "$@")
-    local model_dir
-    model_dir="$(absolute "$OUTPUT")/cross_dataset/train/imagenet/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
-    local outdir
-    outdir="$(absolute "$OUTPUT")/${protocol}/test/$(dataset_name "$dataset")/shots_${SHOTS}/${TRAINER}/${tag}/seed${seed}"
+    local layout; layout=$(run_layout "$protocol" test "$dataset" "$seed" "$@")
+    local cfg outdir model_dir; { read -r cfg; read -r outdir; read -r model_dir; } <<< "$layout"
     local model_args=(--model-dir "$model_dir")
     if [ "$TRAINER" = "ZeroshotCLIP" ]; then
         model_args=()
@@ -266,9 +232,8 @@ few_shot_train() {
     fi
     local dataset="$1" seed="$2"; shift 2
     check_inputs "$dataset" "$seed"
-    local cfg; cfg=$(config_for "$dataset")
-    local outdir
-    outdir="$(absolute "$OUTPUT")/few_shot/$(dataset_name "$dataset")/shots_${SHOTS}/${TRAINER}/$(run_tag "$cfg" "$@")/seed${seed}"
+    local layout; layout=$(run_layout few_shot train "$dataset" "$seed" "$@")
+    local cfg outdir; { read -r cfg; read -r outdir; } <<< "$layout"
     announce "$outdir" || return 0
     run_train_py "$dataset" "$seed" "$cfg" "$outdir" DATASET.NUM_SHOTS "$SHOTS" \
         "${METHOD_OPTS[@]+"${METHOD_OPTS[@]}"}" "$@"

@@ -4,6 +4,12 @@ import os
 import sys
 
 import pytest
+import torch
+
+# SEP_TEST_THREADS=<n>: run the session's torch ops on n threads (.ci/run reruns the numerical
+# tests with 1 and 2, so that a tolerance is checked against more than one kernel choice).
+if os.environ.get("SEP_TEST_THREADS"):
+    torch.set_num_threads(int(os.environ["SEP_TEST_THREADS"]))
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:

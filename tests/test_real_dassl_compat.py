@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import trainers
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
+from trainers import tiny_depth_options
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REAL_DASSL = os.environ.get("SEP_REAL_DASSL")
@@ -59,7 +59,7 @@ def run_train_py(trainer, toy_root, output_dir, *extra):
         "0",
         "DATALOADER.TRAIN_X.BATCH_SIZE",
         "2",
-        *map(str, TINY_DEPTH_OPTIONS.get(trainer, ())),
+        *map(str, tiny_depth_options(trainer)),
     ]
     return subprocess.run(
         command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600

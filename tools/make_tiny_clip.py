@@ -42,18 +42,8 @@ TINY_VIT = dict(
     transformer_layers=2,
 )
 # The published prompt depths of the deep-prompt methods (9, 12 blocks) do not fit its 2 blocks
-# per encoder: toy and tiny-CLIP runs of those methods pass these options (trainer -> options).
-TINY_DEPTH_OPTIONS = {
-    "IVLP": ("TRAINER.IVLP.PROMPT_DEPTH_TEXT", 2, "TRAINER.IVLP.PROMPT_DEPTH_VISION", 2),
-    "MaPLe": ("TRAINER.MAPLE.PROMPT_DEPTH", 2),
-    "PromptSRC": (
-        "TRAINER.PROMPTSRC.PROMPT_DEPTH_TEXT",
-        2,
-        "TRAINER.PROMPTSRC.PROMPT_DEPTH_VISION",
-        2,
-    ),
-    "HiCroPL": ("TRAINER.HICROPL.PROMPT_DEPTH", 2, "TRAINER.HICROPL.CROSS_LAYER", 1),
-}
+# per encoder: each such trainer declares the options that fit them (TINY_DEPTH_OPTIONS,
+# trainers.tiny_depth_options).
 
 
 def build_tiny_clip(seed=0, **overrides):

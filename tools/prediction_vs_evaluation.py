@@ -4,7 +4,7 @@
         output/base2new/test_new/world_tint/shots_16/SEP/world/seed1 [--model-dir <train run>]
 
 The evaluated folder's options name the dataset, its classes (base or new) and the split; its
-result.json holds the evaluation's accuracy. predict.py's code path (``run.prediction``) then
+result.json holds the evaluation's accuracy. predict.py's code path (``launch.prediction``) then
 classifies the same test images in one call, and the two accuracies are printed. For a method
 that couples the images of a batch (SEP's default), the difference is the cost of answering each
 image on its own (docs/own_data.md). Loading messages go to stderr, the result to stdout.
@@ -27,10 +27,10 @@ from dassl.data.datasets import DATASET_REGISTRY  # noqa: E402
 
 import datasets  # noqa: E402,F401  (registers the datasets)
 import trainers  # noqa: E402,F401  (registers the trainers)
-from run.prediction import load_predictor  # noqa: E402
+from launch.prediction import load_predictor  # noqa: E402
+from launch.run_loading import config_of_run, read_run_options  # noqa: E402
 from run.result_file import RESULT_FILE  # noqa: E402
 from run.run_folder import MODE_KEY, RUN_OPTIONS_FILE  # noqa: E402
-from run.run_loading import config_of_run, read_run_options  # noqa: E402
 
 
 def evaluated_options(folder):

@@ -32,3 +32,13 @@ def method_table():
         trainer.__name__: (trainer.METHOD_CFG, f"{trainer.__name__}/{trainer.PUBLISHED_CONFIG}")
         for trainer in TRAINERS
     }
+
+
+def trainer_class(name):
+    """The trainer class registered as ``name`` (KeyError for an unknown name)."""
+    return {trainer.__name__: trainer for trainer in TRAINERS}[name]
+
+
+def tiny_depth_options(name):
+    """The yacs options that fit ``name``'s prompt depths to the tiny CLIP (may be empty)."""
+    return trainer_class(name).TINY_DEPTH_OPTIONS

@@ -32,6 +32,8 @@ class HiCroPLModel(PromptedCLIP):
     the text (``f_frozen``: averaged description features) and the image (the unprompted
     encoder's features); cross-entropy plus ``weight`` times both consistency terms."""
 
+    learnable: CrossModalPrompts
+
     def __init__(
         self,
         clip_model,
@@ -47,12 +49,9 @@ class HiCroPLModel(PromptedCLIP):
         self.prompted_image_encoder = PromptedImageEncoder(clip_model, method="HiCroPL")
         # rebuilt for whichever classes the model is evaluated on
         self.register_buffer("frozen_text_features", frozen_text_features, persistent=False)
-
-    @property
-    def text_depends_on_image(self):
         # In place, every forward pass moves the prompts (as the authors' evaluation does):
         # nothing may be cached.
-        return self.learnable.flow == "in_place"
+        self.text_depends_on_image = learnable.flow == "in_place"
 
     def text_features_of(self, text_prompts):
         learner = self.learnable.text.prompt_learner  # its ctx is text_prompts[0]
@@ -113,6 +112,7 @@ class HiCroPL(PromptTrainer):
     METHOD_CFG = "HICROPL"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep50_batch32_16ctx.yaml"
+    TINY_DEPTH_OPTIONS = ("TRAINER.HICROPL.PROMPT_DEPTH", 2, "TRAINER.HICROPL.CROSS_LAYER", 1)
 
     @classmethod
     def config_node(cls):

@@ -22,6 +22,12 @@ class IVLP(PromptTrainer):
     METHOD_CFG = "IVLP"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep20_batch4_4+4ctx.yaml"
+    TINY_DEPTH_OPTIONS = (
+        "TRAINER.IVLP.PROMPT_DEPTH_TEXT",
+        2,
+        "TRAINER.IVLP.PROMPT_DEPTH_VISION",
+        2,
+    )
 
     @classmethod
     def config_node(cls):

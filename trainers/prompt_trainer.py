@@ -2,8 +2,10 @@
 
 import math
 import os
+from typing import Any
 
 import torch
+import torch.nn as nn
 from dassl.data import DataManager
 from dassl.engine import TrainerX
 from dassl.metrics import compute_accuracy
@@ -20,9 +22,9 @@ from datasets.robust_reading import (
 )
 from prompting.backbones import backbone_of, is_openclip_model
 from prompting.clip_loading import check_vit, load_clip_to_cpu
-from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
+from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts, check_prompt_depth
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
-from prompting.prompted_clip import total_loss
+from prompting.prompted_clip import PromptedCLIP, total_loss
 from prompting.templates import check_prompt_template
 from run.checkpoints import checkpoint_path, load_learned_state
 from run.class_list import write_class_list
@@ -36,6 +38,7 @@ from run.precision import (
     grad_scaler,
     resolve_precision,
 )
+from run.prediction_counts import CountedPredictions
 from run.result_file import test_result_record, write_result_file
 from run.resume_checkpoints import (
     point_at_common_readable_checkpoint,
@@ -114,15 +117,9 @@ def check_deep_prompt_cfg(node, node_name):
 
 def check_prompt_depths_fit(clip_model, text_depth, vision_depth, text_key, vision_key):
     """A prompt depth above the loaded CLIP's block count is a config error naming its key."""
-    for depth, blocks, key, encoder in (
-        (text_depth, clip_model.transformer.resblocks, text_key, "text encoder"),
-        (vision_depth, clip_model.visual.transformer.resblocks, vision_key, "image encoder"),
-    ):
-        if depth > len(blocks):
-            raise ConfigError(
-                f"{key} {depth} exceeds the {len(blocks)} blocks of this CLIP's {encoder}: set "
-                f"it to at most {len(blocks)}"
-            )
+    check_prompt_depth(text_depth, len(clip_model.transformer.resblocks), "text encoder", text_key)
+    vision_blocks = len(clip_model.visual.transformer.resblocks)
+    check_prompt_depth(vision_depth, vision_blocks, "image encoder", vision_key)
 
 
 def independent_prompts(node, node_name, classnames, clip_model):
@@ -219,31 +216,39 @@ class PromptTrainer(DistributedHooks, TrainerX):
       (benchmarks and tests build the method from it).
     - ``PUBLISHED_NAME``: its name in published results tables, when not the trainer's name.
 
+    - ``TINY_DEPTH_OPTIONS``: yacs options that fit its published prompt depths to the tiny CLIP
+      of the tests and benchmarks (2 blocks per encoder, tools/make_tiny_clip.py).
+    - ``IN_DEFAULT_BENCHMARK``: whether benchmarks/bench_trainers.py measures it by default.
+
     A new method is also listed in ``trainers/__init__.py``'s ``TRAINERS``.
     """
 
-    METHOD_CFG = None
-    LEARNER_NAME = "prompt_learner"  # the folder name CoOp-family checkpoints use
+    METHOD_CFG: str | None = None
+    # the folder name CoOp-family checkpoints use; None: trains nothing
+    LEARNER_NAME: str | None = "prompt_learner"
     NEEDS_VIT = False
-    PUBLISHED_CONFIG = None
-    PUBLISHED_NAME = None
+    PUBLISHED_CONFIG: str | None = None
+    PUBLISHED_NAME: str | None = None
+    TINY_DEPTH_OPTIONS: tuple = ()
+    evaluator: Any  # Dassl's, counted (run/prediction_counts.py) once test() runs
+    IN_DEFAULT_BENCHMARK = True
 
     @classmethod
-    def config_node(cls):
+    def config_node(cls) -> CN:
         """The defaults of ``cfg.TRAINER.<METHOD_CFG>``; a method adds its keys to this."""
         node = CN()
         node.PREC = "fp16"  # fp16 (CLIP in half), fp32 or amp
         return node
 
     @property
-    def method_cfg(self):
+    def method_cfg(self) -> CN:
         return self.cfg.TRAINER[self.METHOD_CFG]
 
-    def check_cfg(self, cfg):
+    def check_cfg(self, cfg: CN) -> None:
         check_precision(cfg.TRAINER[self.METHOD_CFG].PREC)
         check_prompt_template(cfg.DATASET.PROMPT_TEMPLATE)
 
-    def build_custom_clip(self, classnames, clip_model):
+    def build_custom_clip(self, classnames: list[str], clip_model: nn.Module) -> PromptedCLIP:
         raise NotImplementedError(f"{type(self).__name__} must implement build_custom_clip()")
 
     def build_data_loader(self):
@@ -366,7 +371,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         # Dassl's TrainerX also returns the domain label, which no method here uses.
         return batch["img"].to(self.device), batch["label"].to(self.device)
 
-    def model_inference(self, image):
+    def model_inference(self, image: torch.Tensor) -> torch.Tensor:
         return self.model(image)
 
     def evaluation_split(self, split):
@@ -379,6 +384,8 @@ class PromptTrainer(DistributedHooks, TrainerX):
     @torch.no_grad()
     def test(self, split=None):
         self.set_model_mode("eval")
+        if not isinstance(self.evaluator, CountedPredictions):
+            self.evaluator = CountedPredictions(self.evaluator)
         self.evaluator.reset()
         split, data_loader = self.evaluation_split(split)
         print(f"Evaluate on the *{split}* set")
@@ -395,7 +402,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         left_out = self.finish_predictions(predictions, left_out)
         if left_out:
             print(f"Note: {left_out} unreadable {split} images are left out of the results")
-        if getattr(self.evaluator, "_total", None) == 0:
+        if self.evaluator.total == 0:
             raise NothingEvaluated(
                 f"The {split} set of {self.cfg.DATASET.NAME} is empty "
                 f"(DATASET.SUBSAMPLE_CLASSES {self.cfg.DATASET.SUBSAMPLE_CLASSES}): nothing to "
@@ -410,8 +417,8 @@ class PromptTrainer(DistributedHooks, TrainerX):
                 results,
                 split,
                 self.epoch + 1,
-                total=getattr(self.evaluator, "_total", None),
-                correct=getattr(self.evaluator, "_correct", None),
+                total=self.evaluator.total,
+                correct=self.evaluator.correct,
                 unreadable=left_out,
             )
             write_result_file(self.output_dir, record)

@@ -91,6 +91,12 @@ class PromptSRC(PromptTrainer):
     METHOD_CFG = "PROMPTSRC"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep20_batch4_4+4ctx.yaml"
+    TINY_DEPTH_OPTIONS = (
+        "TRAINER.PROMPTSRC.PROMPT_DEPTH_TEXT",
+        2,
+        "TRAINER.PROMPTSRC.PROMPT_DEPTH_VISION",
+        2,
+    )
     AVERAGE_NAME = "prompt_average"  # checkpoint folder of the running GPA sum
 
     @classmethod

@@ -18,7 +18,7 @@ from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
 from prompting.sep import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
 from prompting.templates import check_template_table, hand_crafted_prompts
 from prompting.text_encoder import encode_prompts_normalized
-from run.user_errors import ConfigError, UserError
+from run.user_errors import ConfigError, ModelOptionError, UserError
 
 from .prompt_trainer import PromptTrainer
 
@@ -35,6 +35,7 @@ class SEPLearnable(nn.Module):
 
 
 class SEPModel(PromptedCLIP):
+    learnable: SEPLearnable
     """SEP's model; ``sep_model`` builds it from the config node (options in config.py).
 
     ``frozen_prompts``: one hand-crafted prompt per class, encoded once by frozen CLIP (g0).
@@ -168,9 +169,20 @@ class SEPModel(PromptedCLIP):
         weight.copy_(prototypes.to(weight.dtype))
 
 
+# The model's keyword arguments that users set through TRAINER.SEP, for its error messages.
+OPTION_KEYS = {"fusion_layers": "TRAINER.SEP.FUSION_LAYERS"}
+
+
 def sep_model(clip_model, classnames, dataset_name, sep_cfg, template=""):
     """``SEPModel`` with the options of a ``TRAINER.SEP`` config node (``template``: the
     dataset's own hand-crafted prompt, ``DATASET.PROMPT_TEMPLATE``)."""
+    try:
+        return _sep_model(clip_model, classnames, dataset_name, sep_cfg, template)
+    except ModelOptionError as error:
+        raise error.with_config_key(OPTION_KEYS) from None
+
+
+def _sep_model(clip_model, classnames, dataset_name, sep_cfg, template):
     return SEPModel(
         clip_model,
         classnames,

@@ -4,7 +4,6 @@ Pure PyTorch on top of CLIP's own modules and the shared text encoder; nothing h
 """
 
 from .fusion_layers import (
-    FUSION_LAYERS_KEY,
     LayerwiseTokenFusion,
     default_fusion_layers,
     resolve_fusion_layers,
@@ -19,7 +18,6 @@ from .token_selection import (
 
 __all__ = [
     "ATTENTION_AXES",
-    "FUSION_LAYERS_KEY",
     "LayerwiseTokenFusion",
     "SELECTION_MODES",
     "SEPImageEncoder",

@@ -8,8 +8,6 @@ from run.user_errors import ModelOptionError
 
 from .token_fusion import TokenFusion
 
-FUSION_LAYERS_KEY = "TRAINER.SEP.FUSION_LAYERS"
-
 
 def default_fusion_layers(depth):
     """The authors' default: every block but the first (block 0 sees the raw prompt tokens)."""
@@ -19,7 +17,7 @@ def default_fusion_layers(depth):
 def resolve_fusion_layers(requested, depth, encoder="encoder"):
     """Sorted, unique 0-based block indices; None or empty means ``default_fusion_layers``.
 
-    Raises ValueError naming the offending values, the encoder depth and the config key.
+    Raises ModelOptionError (option "fusion_layers") naming the offending values and the depth.
     """
     if requested is None or len(requested) == 0:
         return default_fusion_layers(depth)
@@ -30,15 +28,17 @@ def resolve_fusion_layers(requested, depth, encoder="encoder"):
     ]
     if not_integers:
         raise ModelOptionError(
-            f"{FUSION_LAYERS_KEY} {list(requested)}: {not_integers} are not block indices "
-            f"(integers 0..{depth - 1} for the {encoder}'s {depth} blocks)"
+            f"fusion_layers {list(requested)}: {not_integers} are not block indices "
+            f"(integers 0..{depth - 1} for the {encoder}'s {depth} blocks)",
+            option="fusion_layers",
         )
     layers = sorted({int(layer) for layer in requested})
     out_of_range = [layer for layer in layers if not 0 <= layer < depth]
     if out_of_range:
         raise ModelOptionError(
-            f"{FUSION_LAYERS_KEY} {list(requested)}: {out_of_range} out of range; the {encoder} "
-            f"has depth {depth} (0-based blocks 0..{depth - 1})"
+            f"fusion_layers {list(requested)}: {out_of_range} out of range; the {encoder} "
+            f"has depth {depth} (0-based blocks 0..{depth - 1})",
+            option="fusion_layers",
         )
     return tuple(layers)
 

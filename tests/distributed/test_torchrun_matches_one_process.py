@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from tests.reliability.train_args import REPO_ROOT, toy_argv, train_quietly
+from tests.trainers.helpers import TRAINED_METHODS
 
 # 12 training images in 3 batches of 4 (2 per process); resized, not randomly cropped: with
 # random augmentation each process would draw other crops than one process does.
@@ -84,7 +85,7 @@ def assert_same_run(distributed_dir, single_dir, epochs):
 @pytest.mark.parametrize(
     "trainer,options",
     [
-        ("CoOp", ()),
+        *((name, ()) for name in TRAINED_METHODS),
         # the others load the best model once the main process has written it
         ("CoOp", ("TEST.FINAL_MODEL", "best_val")),
         # the defaults couple the batch (reference axis, batch selection); test batches of 11

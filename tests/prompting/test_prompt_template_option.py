@@ -4,10 +4,10 @@ exactly one place for the class name is refused."""
 import pytest
 import torch
 
+from launch.prediction import load_predictor
 from prompting.clip_loading import load_clip_to_cpu
 from prompting.templates import check_prompt_template, hand_crafted_prompts
 from prompting.text_encoder import encode_prompts_normalized
-from run.prediction import load_predictor
 from run.user_errors import ConfigError
 
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from run.untrusted_files import load_checkpoint_file
-from tests.trainers.helpers import make_trainer
+from tests.trainers.helpers import TRAINED_METHODS, make_trainer
 
 EPOCHS = 2
 # 4 shots of the 3 base classes, batch 4: three optimiser steps per epoch
@@ -61,7 +61,7 @@ def assert_identical(actual, expected, where):
 
 
 @pytest.mark.slow  # about 5-10 s each on 2 CPU cores: three trainer builds, two evaluations
-@pytest.mark.parametrize("trainer_name", ["CoOp", "CoCoOp", "KgCoOp", "SEP"])
+@pytest.mark.parametrize("trainer_name", TRAINED_METHODS)
 def test_run_stopped_after_an_epoch_resumes_to_the_uninterrupted_result(
     trainer_name, toy, tmp_path
 ):

@@ -8,23 +8,16 @@ import sys
 import torch
 
 import train
+import trainers
 from run.untrusted_files import load_checkpoint_file
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATASET_CONFIG = os.path.join(REPO_ROOT, "configs", "datasets", "caltech101.yaml")
-# trainer -> (published config, config node)
-TRAINER_CONFIGS = {
-    "CoOp": ("CoOp/vit_b16_ep50_ctxv1.yaml", "COOP"),
-    "ZeroshotCLIP": ("ZeroshotCLIP/vit_b16.yaml", "ZSCLIP"),
-    "SEP": ("SEP/vit_b16_ep50_batch32.yaml", "SEP"),
-    "PromptSRC": ("PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx.yaml", "PROMPTSRC"),
-    "HiCroPL": ("HiCroPL/vit_b16_c2_ep50_batch32_16ctx.yaml", "HICROPL"),
-}
 
 
 def toy_argv(toy, output_dir, *opts, trainer="CoOp", flags=(), epochs=1):
     """train.py arguments for a short run; ``opts`` (yacs options) come last and win."""
-    config, node = TRAINER_CONFIGS[trainer]
+    node, config = trainers.method_table()[trainer]  # its published config
     return [
         "--root",
         toy.root,
@@ -53,6 +46,7 @@ def toy_argv(toy, output_dir, *opts, trainer="CoOp", flags=(), epochs=1):
         str(epochs),
         f"TRAINER.{node}.PREC",
         "fp32",
+        *map(str, trainers.tiny_depth_options(trainer)),
         *map(str, opts),
     ]
 

@@ -7,7 +7,7 @@ import shutil
 
 import trainers
 from tests.reliability.train_args import train_quietly
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
+from trainers import tiny_depth_options
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METHODS = trainers.method_table()  # trainer -> (config node, published config)
@@ -53,7 +53,7 @@ class OwnRuns:
             0,
             f"TRAINER.{node}.PREC",
             "fp32",
-            *TINY_DEPTH_OPTIONS.get(method, ()),
+            *tiny_depth_options(method),
             *opts,
         ]
 

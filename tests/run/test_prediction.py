@@ -1,4 +1,4 @@
-"""Prediction with a trained run (run.prediction): every method reproduces its evaluation on the
+"""Prediction with a trained run (launch.prediction): every method reproduces its evaluation on the
 test images, an image's answer does not depend on the other images of the call, and any class
 list can be given (open vocabulary)."""
 
@@ -10,7 +10,7 @@ import torch
 from dassl.data.transforms import build_transform
 from dassl.utils import read_image
 
-from run.prediction import classify, image_paths, load_predictor
+from launch.prediction import classify, image_paths, load_predictor
 from tests.run.own_runs import METHODS, REPO_ROOT, result
 from tools.prediction_vs_evaluation import compare
 

@@ -8,20 +8,20 @@ import sys
 
 import pytest
 
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
+from tools.sweeps.jobs import SCRIPTS_DIR, method_folders, script_variables
+from trainers import tiny_depth_options
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# script folder -> (trainer name, config)
+# script folder -> (trainer name, config), as each method's base2new_train.sh declares them;
+# SEP's scripts are run by tests/sep_trainer/test_sep_end_to_end.py.
 METHODS = {
-    "coop": ("CoOp", "vit_b16_ep50_ctxv1"),
-    "cocoop": ("CoCoOp", "vit_b16_c4_ep10_batch1_ctxv1"),
-    "kgcoop": ("KgCoOp", "vit_b16_ep100_ctxv1"),
-    "zsclip": ("ZeroshotCLIP", "vit_b16"),
-    "ivlp": ("IVLP", "vit_b16_c2_ep20_batch4_4+4ctx"),
-    "maple": ("MaPLe", "vit_b16_c2_ep5_batch4_2ctx"),
-    "promptsrc": ("PromptSRC", "vit_b16_c2_ep20_batch4_4+4ctx"),
-    "hicropl": ("HiCroPL", "vit_b16_c2_ep50_batch32_16ctx"),
+    folder: (
+        trainer,
+        script_variables(os.path.join(SCRIPTS_DIR, folder, "base2new_train.sh"))["CFG"],
+    )
+    for trainer, folder in method_folders().items()
+    if trainer != "SEP"
 }
 SHOTS = "2"
 
@@ -54,7 +54,7 @@ def toy_options(toy_data_root, method):
     ]
     if method != "zsclip":  # zero-shot CLIP's "training" script runs 0 epochs
         options += ["OPTIM.MAX_EPOCH", "1"]
-    return options + [str(option) for option in TINY_DEPTH_OPTIONS.get(METHODS[method][0], ())]
+    return options + [str(option) for option in tiny_depth_options(METHODS[method][0])]
 
 
 def only_match(pattern):

@@ -4,6 +4,7 @@ stem names the dataset in the output folders."""
 import os
 import subprocess
 
+from run import layout
 from tools.sweeps.jobs import expand
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -34,14 +35,14 @@ def test_missing_yaml_is_one_error_line(tmp_path):
 
 
 def test_dataset_name_is_the_yaml_stem():
-    names = [common_sh("dataset_name", arg).stdout.strip() for arg in ("a/b/pets.yaml", "dtd")]
-    assert names == ["pets", "dtd"]
+    names = [layout.dataset_name(arg) for arg in ("a/b/pets.yaml", "a/b/pets.yml", "dtd")]
+    assert names == ["pets", "pets", "dtd"]
 
 
 def test_world_named_yaml_uses_the_world_method_config():
-    found = common_sh("CFG=vit; config_for", "some/world_shapes.yaml")
-    assert found.stdout.strip() == "world"
-    assert common_sh("CFG=vit; config_for", "some/pets.yaml").stdout.strip() == "vit"
+    configs = layout.MethodConfigs("vit")
+    assert layout.config_for("base2new", "some/world_shapes.yaml", configs) == "world"
+    assert layout.config_for("base2new", "some/pets.yaml", configs) == "vit"
 
 
 def test_sweep_runs_the_yaml_and_names_folders_by_its_stem(tmp_path):

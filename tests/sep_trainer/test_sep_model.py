@@ -7,6 +7,7 @@ from clip.model import CLIP
 from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
+from tests.tolerances import assert_close_in_norm, clip_size, fp32_rtol
 from tests.trainers.helpers import record_output_dtypes
 from tools.make_tiny_clip import TINY_VIT
 from trainers.sep import sep_model
@@ -72,6 +73,7 @@ LABELS = torch.tensor([0, 1, 2, 3, 1])
 SEP_MD_WEIGHTS = dict(text=8.0, visual=6.0, proto=0.5, scale=10.0)
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("selection_mode", ["batch", "sample"])
 @pytest.mark.parametrize("attention_axis", ["reference", "per_input"])
 def test_logits_and_loss_match_independent_implementation(
@@ -87,9 +89,9 @@ def test_logits_and_loss_match_independent_implementation(
         LABELS,
         sep_cfg(SELECTION_MODE=selection_mode, ATTENTION_AXIS=attention_axis),
     )
-    torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(model(images), expected_logits, rtol=1e-4, atol=1e-4)
+    assert_close_in_norm(logits, expected_logits, fp32_rtol(*clip_size(tiny_clip)))
+    assert_close_in_norm(loss, expected_loss, fp32_rtol(*clip_size(tiny_clip)))
+    assert_close_in_norm(model(images), expected_logits, fp32_rtol(*clip_size(tiny_clip)))
 
 
 # Four blocks per encoder, so the default fusion runs three TFMs in sequence before blocks 1..3;
@@ -111,6 +113,7 @@ def deep_clip():
     return CLIP(**DEEP_CLIP).eval()
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize(
     "fusion_layers, selection_mode, attention_axis",
     [
@@ -134,10 +137,11 @@ def test_deep_multi_head_clip_matches_independent_implementation(
     expected_logits, expected_loss = independent_outputs(
         model, deep_clip, images, LABELS, sep_cfg(**options)
     )
-    torch.testing.assert_close(logits, expected_logits, rtol=1e-4, atol=1e-4)
-    torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
+    assert_close_in_norm(logits, expected_logits, fp32_rtol(*clip_size(deep_clip)))
+    assert_close_in_norm(loss, expected_loss, fp32_rtol(*clip_size(deep_clip)))
 
 
+@pytest.mark.numerical
 def test_custom_fusion_layers_match_independent_implementation(tiny_clip, images):
     model = build_model(tiny_clip, FUSION_LAYERS=(0,))
     assert list(model.learnable.text_fusion.keys()) == ["0"]
@@ -146,7 +150,7 @@ def test_custom_fusion_layers_match_independent_implementation(tiny_clip, images
     expected_logits, expected_loss = independent_outputs(
         model, tiny_clip, images, LABELS, sep_cfg(FUSION_LAYERS=(0,))
     )
-    torch.testing.assert_close(loss, expected_loss, rtol=1e-4, atol=1e-4)
+    assert_close_in_norm(loss, expected_loss, fp32_rtol(*clip_size(tiny_clip)))
 
 
 def test_default_model_has_the_sizes_and_initialisation_of_sep_md(tiny_clip):
@@ -189,8 +193,8 @@ def test_reference_attention_makes_an_image_depend_on_its_batch(tiny_clip, image
     other_batch[1:] = torch.randn_like(other_batch[1:])
     with torch.no_grad():
         assert not torch.allclose(reference(images)[0], reference(other_batch)[0], atol=1e-5)
-        torch.testing.assert_close(
-            per_input(images)[0], per_input(other_batch)[0], rtol=1e-5, atol=1e-5
+        assert_close_in_norm(
+            per_input(images)[0], per_input(other_batch)[0], fp32_rtol(*clip_size(tiny_clip))
         )
 
 

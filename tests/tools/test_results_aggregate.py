@@ -7,6 +7,7 @@ from fake_run_writer import (
     write_base2new_tree,
 )
 
+from run import layout
 from tools.results.aggregate import harmonic_mean, summarize
 from tools.results.protocols import PROTOCOLS
 
@@ -168,3 +169,33 @@ def test_large_dataset_runs_of_a_separate_config_count_for_the_method(runs):
     assert average.seeds == "3/3 datasets"
     assert average.values["Base"] == pytest.approx((95.0 + 76.0 + 80.0) / 3)
     assert summary.warnings == []
+
+
+def test_runs_in_the_published_layout_are_found_too(runs):
+    """CoCoOp's, MaPLe's and PromptSRC's scripts write the ImageNet training at
+    imagenet/<TRAINER>/<CFG>_<K>shots/seed<S> and every transfer evaluation at
+    evaluation/<TRAINER>/<CFG>_<K>shots/<dataset>/seed<S> (run/layout.py)."""
+    for seed, (source, dtd, sketch) in {1: (70.0, 45.0, 48.0), 2: (72.0, 47.0, 50.0)}.items():
+        runs.run(layout.published_train_dir(runs.root, "imagenet", "MaPLe", "xd", 16, seed), source)
+        for dataset, accuracy in (("dtd", dtd), ("imagenet_sketch", sketch)):
+            folder = layout.published_evaluation_dir(runs.root, dataset, "MaPLe", "xd", 16, seed)
+            runs.run(folder, accuracy, eval_only=True)
+    summary = summarize(runs.root, PROTOCOLS["cross_dataset"], seeds=(1, 2), datasets=["dtd"])
+    (maple,) = summary.methods
+    assert (maple.method.label, maple.method.shots) == ("MaPLe/xd", 16)
+    source, dtd_row, _average = maple.rows
+    assert source.values["Accuracy"] == pytest.approx(71.0)
+    assert dtd_row.values["Accuracy"] == pytest.approx(46.0)
+    # the variants are domain generalisation's, not cross-dataset targets
+    summary = summarize(runs.root, PROTOCOLS["domain_generalization"], seeds=(1, 2))
+    sketch_row = next(row for row in summary.methods[0].rows if row.label == "ImageNet-Sketch")
+    assert sketch_row.values["Accuracy"] == pytest.approx(49.0)
+
+
+def test_few_shot_runs_in_the_published_layout_are_found_too(runs):
+    for seed, accuracy in ((1, 60.0), (2, 62.0)):
+        runs.run(layout.published_train_dir(runs.root, "dtd", "PromptSRC", "fs", 4, seed), accuracy)
+    summary = summarize(runs.root, PROTOCOLS["few_shot"], seeds=(1, 2), datasets=["dtd"])
+    (promptsrc,) = summary.methods
+    assert (promptsrc.method.label, promptsrc.method.shots) == ("PromptSRC/fs", 4)
+    assert promptsrc.rows[0].values["Accuracy"] == pytest.approx(61.0)

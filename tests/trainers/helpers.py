@@ -11,7 +11,7 @@ import trainers
 from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 from run.untrusted_files import load_checkpoint_file
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
+from trainers import tiny_depth_options
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -58,7 +58,7 @@ def trainer_cfg(trainer_name, toy, output_dir, *opts, subsample="base", prec="fp
             prec,
         ]
     )
-    cfg.merge_from_list([*TINY_DEPTH_OPTIONS.get(trainer_name, ()), *opts])
+    cfg.merge_from_list([*tiny_depth_options(trainer_name), *opts])
     cfg.freeze()
     return cfg
 

@@ -27,7 +27,7 @@ def test_cocoop_gives_each_image_its_own_class_text_features(toy, tmp_path):
     with torch.no_grad():
         # The tiny CLIP's meta-net has 2 hidden units; keep them out of ReLU's flat part.
         model.learnable.meta_net.linear1.bias.fill_(1.0)
-        text_features = model.compute_text_features(model.image_features(image))
+        text_features = model.text_features_for_images(model.image_features(image))
         logits = model(image)
     assert text_features.shape == (n_images, n_cls, embed_dim)
     assert torch.allclose(text_features.norm(dim=-1), torch.ones(n_images, n_cls), atol=1e-5)

@@ -4,14 +4,12 @@ import pytest
 import torch
 from clip.model import build_model
 
+import trainers
 from prompting.prompted_clip import total_loss
 from tests.trainers.helpers import make_trainer
 
 
-@pytest.mark.parametrize(
-    "trainer_name",
-    ["ZeroshotCLIP", "CoOp", "CoCoOp", "KgCoOp", "IVLP", "MaPLe", "PromptSRC"],
-)
+@pytest.mark.parametrize("trainer_name", [trainer.__name__ for trainer in trainers.TRAINERS])
 def test_model_trains_and_predicts_on_an_fp16_clip(trainer_name, toy, tmp_path, tiny_clip):
     trainer = make_trainer(trainer_name, toy, tmp_path)  # fp32 on the CPU; rebuild on fp16 CLIP
     clip16 = build_model(tiny_clip.state_dict())  # fp16 weights, as loading an official file

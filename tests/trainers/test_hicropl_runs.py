@@ -27,7 +27,7 @@ from tests.reliability.test_resume_every_trainer import (
 )
 from tests.reliability.train_args import toy_argv
 from tests.trainers.helpers import make_trainer
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
+from trainers import tiny_depth_options
 
 FLOWS = ("in_place", "differentiable")
 
@@ -67,7 +67,7 @@ def test_two_processes_train_and_test_as_one_process_with_the_same_global_batch(
     epochs = 2
     options = (
         *EXACT_OPTIONS,
-        *TINY_DEPTH_OPTIONS["HiCroPL"],
+        *tiny_depth_options("HiCroPL"),
         "TRAINER.HICROPL.FLOW",
         flow,
         "DATALOADER.TEST.BATCH_SIZE",

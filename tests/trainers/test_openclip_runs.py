@@ -32,8 +32,8 @@ from tests.scripts.test_baseline_scripts import (
     toy_options,
 )
 from tests.trainers.helpers import make_trainer
-from tools.make_tiny_clip import TINY_DEPTH_OPTIONS
 from tools.make_tiny_openclip import write_tiny_openclip
+from trainers import tiny_depth_options
 
 # script folder -> (trainer name, config the script runs): the baselines' and SEP's
 SCRIPTS = {**METHODS, "sep": ("SEP", "vit_b16_ep50_batch32")}
@@ -60,7 +60,7 @@ def test_base2new_scripts_train_and_evaluate_new_classes_on_openclip(
     trainer, config = SCRIPTS[method]
     # the toy options of a trained baseline (of zero-shot CLIP's: no epochs), this method's depths
     options = toy_options(toy_data_root, "zsclip" if method == "zsclip" else "coop")
-    depths = map(str, TINY_DEPTH_OPTIONS.get(trainer, ()))
+    depths = map(str, tiny_depth_options(trainer))
     arguments = ("caltech101", "1", *with_backbone(options, openclip_name), *depths)
     run_dirs = {}
     for phase, split, subsample in (("train", "train_base", "base"), ("test", "test_new", "new")):

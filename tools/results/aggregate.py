@@ -12,9 +12,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tools.results.protocols import MEAN_HM, dataset_sort_key, display_name
+from tools.results.protocols import MEAN_HM, PROTOCOLS, dataset_sort_key, display_name
 from tools.results.run_consistency import dataset_name, first_difference, run_options
-from tools.results.run_discovery import find_stage_root, group_methods, run_dir_path, scan_stage
+from tools.results.run_discovery import (
+    find_stage_root,
+    group_methods,
+    run_dir_path,
+    scan_published,
+    scan_stage,
+)
 from tools.results.run_result import load_run_result
 
 AVERAGE_KEY = "average"
@@ -142,13 +148,26 @@ class _Collector:
             for stage in protocol.stages
         }
         self.seed_dirs = {}  # (role, experiment, dataset) -> {seed: path}
+        self.published_roles = set()
         for stage in protocol.stages:
             for run in scan_stage(self.stage_roots[stage.role]):
                 key = (stage.role, run.experiment, run.dataset)
                 self.seed_dirs.setdefault(key, {})[run.seed] = run.path
+            for run in scan_published(output_root, stage.role):
+                if stage.role == "target" and not self._own_target(run.dataset):
+                    continue  # the published layout keeps both transfer protocols together
+                key = (stage.role, run.experiment, run.dataset)
+                self.seed_dirs.setdefault(key, {}).setdefault(run.seed, run.path)
+                self.published_roles.add(stage.role)
         self.warnings = []
         self.runs_from_json = 0
         self.runs_from_log = 0
+
+    def _own_target(self, dataset):
+        """Whether a published-layout evaluation belongs to this protocol: domain
+        generalisation's targets are the ImageNet variants, cross-dataset's every other."""
+        is_variant = dataset in PROTOCOLS["domain_generalization"].default_datasets
+        return is_variant == (self.protocol.name == "domain_generalization")
 
     def found_datasets(self, role):
         return {dataset for (stage_role, _, dataset) in self.seed_dirs if stage_role == role}
@@ -161,6 +180,7 @@ class _Collector:
             for role, root in self.stage_roots.items()
             if os.path.relpath(root, self.output_root).split(os.sep)[0] == self.protocol.name
         }
+        own_roles |= self.published_roles - {"source"}
         datasets_of = {}
         for role, experiment, dataset in self.seed_dirs:
             if role in own_roles:

@@ -12,6 +12,7 @@ Layout written by the scripts (``<OUTPUT>`` defaults to ``output/``)::
 
 from dataclasses import dataclass
 
+from run.layout import IMAGENET_VARIANTS, LARGE_DATASETS
 from tools.results.log_parsing import TEST_END_SIGNALS, TRAIN_END_SIGNALS
 
 # The 11 datasets of CoOp/CoCoOp in the order papers print them (config names, lowercase).
@@ -28,9 +29,8 @@ ELEVEN_DATASETS = (
     "eurosat",
     "ucf101",
 )
-IMAGENET_VARIANTS = ("imagenetv2", "imagenet_sketch", "imagenet_a", "imagenet_r")
-# Datasets the scripts may run with a config of their own (LARGE_CFG in scripts/common.sh).
-LARGE_CONFIG_DATASETS = ("imagenet", "sun397")
+# Datasets the scripts may run with a config of their own (LARGE_CFG): run/layout.py decides.
+LARGE_CONFIG_DATASETS = LARGE_DATASETS
 
 DISPLAY_NAMES = {
     "imagenet": "ImageNet",

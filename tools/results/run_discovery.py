@@ -4,6 +4,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from run import layout
+
 SEED_DIR = re.compile(r"^seed(\d+)$")
 SHOTS_DIR = re.compile(r"^shots_(\d+)$")
 
@@ -165,3 +167,51 @@ def find_stage_root(output_root, relative_roots):
     """The first of ``relative_roots`` that exists under ``output_root`` (else the first one)."""
     candidates = [os.path.join(output_root, *parts) for parts in relative_roots]
     return next((path for path in candidates if os.path.isdir(path)), candidates[0])
+
+
+def _published_seeds(tag_dir, dataset, trainer, tag):
+    parsed = layout.parse_published_tag(tag)
+    if parsed is None:
+        return []
+    experiment = Experiment(trainer, parsed[0], parsed[1])
+    runs = []
+    for seed_name in _subdirs(tag_dir):
+        seed_match = SEED_DIR.match(seed_name)
+        if seed_match:
+            path = os.path.join(tag_dir, seed_name)
+            runs.append(RunDir(dataset, experiment, int(seed_match.group(1)), path))
+    return runs
+
+
+def scan_published(output_root, role):
+    """Runs of a stage ``role`` in the published layout (CoCoOp's, MaPLe's, PromptSRC's scripts;
+    run/layout.py): "target" -- ``evaluation/<TRAINER>/<CFG>_<K>shots/<dataset>/seed<S>``;
+    "source" -- the ImageNet training, ``imagenet/<TRAINER>/<CFG>_<K>shots/seed<S>``;
+    "accuracy" -- few-shot training, ``<dataset>/<TRAINER>/<CFG>_<K>shots/seed<S>``."""
+    runs = []
+    if role == "target":
+        evaluation = os.path.join(output_root, layout.PUBLISHED_EVALUATION)
+        for trainer in _subdirs(evaluation):
+            for tag in _subdirs(os.path.join(evaluation, trainer)):
+                for dataset in _subdirs(os.path.join(evaluation, trainer, tag)):
+                    tag_dir = os.path.join(evaluation, trainer, tag, dataset)
+                    runs.extend(_published_seeds(tag_dir, dataset, trainer, tag))
+        return runs
+    if role == "source":
+        datasets = [layout.SOURCE_DATASET]
+    elif role == "accuracy":
+        ours = {folders[0] for stages in layout.STAGES.values() for folders in stages.values()}
+        datasets = [
+            name
+            for name in _subdirs(output_root)
+            if name not in ours and name != layout.PUBLISHED_EVALUATION
+        ]
+    else:
+        return runs
+    for dataset in datasets:
+        dataset_dir = os.path.join(output_root, dataset)
+        for trainer in _subdirs(dataset_dir):
+            for tag in _subdirs(os.path.join(dataset_dir, trainer)):
+                tag_dir = os.path.join(dataset_dir, trainer, tag)
+                runs.extend(_published_seeds(tag_dir, dataset, trainer, tag))
+    return runs

@@ -2,25 +2,25 @@
 
 A job is the script calls that depend on each other, in order (base-to-new: train on the base
 classes, then test on the new ones; cross-dataset: the ImageNet training, then every target).
-Each call is ``bash scripts/<method>/<script>.sh ARGS [yacs options]``; its output folder is
-computed here the way ``scripts/common.sh`` names it, so a finished call can be skipped without
+Each call is ``bash scripts/<method>/<script>.sh ARGS [yacs options]``; its output folder comes
+from run/layout.py, which the scripts ask too, with the configs the script itself declares
+(``SEP_DESCRIBE_METHOD=1``, scripts/common.sh), so a finished call can be skipped without
 starting anything (the scripts themselves also skip finished runs and resume unfinished ones).
 """
 
 import functools
 import os
-import re
 import shlex
 import subprocess
 from dataclasses import dataclass
 
-from tools.results.protocols import ELEVEN_DATASETS, IMAGENET_VARIANTS, LARGE_CONFIG_DATASETS
+from run import layout
+from tools.results.protocols import ELEVEN_DATASETS, IMAGENET_VARIANTS
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPTS_DIR = os.path.join(REPO_ROOT, "scripts")
-COMMON_SH = os.path.join(SCRIPTS_DIR, "common.sh")
 RESULT_FILE = "result.json"
-PROTOCOLS = ("base2new", "cross_dataset", "domain_generalization", "few_shot")
+PROTOCOLS = tuple(layout.STAGES)
 # Target datasets when --datasets is not given (the training data set is ImageNet).
 DEFAULT_TARGETS = {
     "cross_dataset": tuple(name for name in ELEVEN_DATASETS if name != "imagenet"),
@@ -59,10 +59,17 @@ class Job:
         return "new"
 
 
+@functools.cache
 def script_variables(path):
-    """The ``NAME=value`` lines a method script sets (TRAINER, CFG, LARGE_CFG, XD_CFG)."""
-    with open(path) as file:
-        return dict(re.findall(r"^([A-Z_]+)=(\S+)$", file.read(), flags=re.MULTILINE))
+    """The TRAINER and configs a method script declares (asked from the script itself)."""
+    result = subprocess.run(
+        ["bash", path],
+        env=dict(os.environ, SEP_DESCRIBE_METHOD="1"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
 
 
 def method_folders():
@@ -75,30 +82,18 @@ def method_folders():
     return folders
 
 
-@functools.cache
-def run_tag(cfg, opts):
-    """The scripts' run folder name (the config, tagged with a hash of the extra options), from
-    scripts/common.sh's own ``run_tag``, so that the two never disagree."""
-    result = subprocess.run(
-        ["bash", "-c", 'source "$1"; shift; run_tag "$@"', "run_tag", COMMON_SH, cfg, *opts],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
+# The scripts' entry points: script -> (protocol, stage) in run/layout.py.
+SCRIPT_STAGES = {
+    "base2new_train.sh": ("base2new", "train_base"),
+    "base2new_test.sh": ("base2new", "test_new"),
+    "xd_train.sh": ("cross_dataset", "train"),
+    "xd_test.sh": ("cross_dataset", "test"),
+    "dg_test.sh": ("domain_generalization", "test"),
+    "few_shot.sh": ("few_shot", "train"),
+}
 
 
-@functools.cache
-def dataset_name(dataset):
-    """A dataset's name in run folders: itself, or a user's dataset yaml's file stem, from
-    scripts/common.sh's own ``dataset_name``."""
-    result = subprocess.run(
-        ["bash", "-c", 'source "$1"; dataset_name "$2"', "dataset_name", COMMON_SH, dataset],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
+dataset_name = layout.dataset_name
 
 
 class MethodScripts:
@@ -111,59 +106,38 @@ class MethodScripts:
         self.shots = shots
         self.opts = tuple(map(str, opts))
 
-    def call(self, script, positional, folders, dataset=None):
-        """The call of ``script`` with ``positional`` arguments; its output folder is
-        ``output/<folders>/shots_K/<TRAINER>/<tag>/seed<S>`` (the seed is the last argument)."""
+    def call(self, script, positional, dataset=layout.SOURCE_DATASET):
+        """The call of ``script`` with ``positional`` arguments (the seed last) and its folder."""
         path = os.path.join(SCRIPTS_DIR, self.folder, script)
         if not os.path.isfile(path):
             raise SweepError(f"{self.trainer} has no {script} (scripts/{self.folder}/)")
-        tag = run_tag(self.config(path, script, dataset), self.opts)
-        seed = f"seed{positional[-1]}"
-        output_dir = os.path.join(
-            self.output, *folders, f"shots_{self.shots}", self.trainer, tag, seed
-        )
-        relative = os.path.relpath(path, REPO_ROOT)
-        return ScriptCall(relative, (*map(str, positional), *self.opts), output_dir)
-
-    @staticmethod
-    def config(path, script, dataset):
-        """The config a script uses, as scripts/common.sh picks it."""
         variables = script_variables(path)
-        if script.startswith(("xd_", "dg_")):
-            return variables.get("XD_CFG", variables["CFG"])
-        if dataset in LARGE_CONFIG_DATASETS:
-            return variables.get("LARGE_CFG", variables["CFG"])
-        return variables["CFG"]
+        configs = layout.MethodConfigs(
+            variables["CFG"], variables.get("LARGE_CFG", ""), variables.get("XD_CFG", "")
+        )
+        protocol, stage = SCRIPT_STAGES[script]
+        runs = layout.MethodRuns(
+            self.output, self.trainer, configs, positional[-1], self.shots, self.opts
+        )
+        run = runs.run(protocol, stage, str(dataset))
+        relative = os.path.relpath(path, REPO_ROOT)
+        return ScriptCall(relative, (*map(str, positional), *self.opts), run.folder)
 
     def base2new(self, dataset, seed):
         return (
-            self.call(
-                "base2new_train.sh",
-                (dataset, seed),
-                ("base2new", "train_base", dataset_name(dataset)),
-                dataset,
-            ),
-            self.call(
-                "base2new_test.sh",
-                (dataset, seed),
-                ("base2new", "test_new", dataset_name(dataset)),
-                dataset,
-            ),
+            self.call("base2new_train.sh", (dataset, seed), dataset),
+            self.call("base2new_test.sh", (dataset, seed), dataset),
         )
 
     def xd_train(self, seed):
-        return self.call("xd_train.sh", (seed,), ("cross_dataset", "train", "imagenet"))
+        return self.call("xd_train.sh", (seed,))
 
     def transfer(self, protocol, dataset, seed):
         script = "xd_test.sh" if protocol == "cross_dataset" else "dg_test.sh"
-        if dataset in IMAGENET_VARIANTS:  # the scripts file these under domain generalisation
-            protocol = "domain_generalization"
-        return self.call(script, (dataset, seed), (protocol, "test", dataset_name(dataset)))
+        return self.call(script, (dataset, seed), dataset)
 
     def few_shot(self, dataset, seed):
-        return self.call(
-            "few_shot.sh", (dataset, seed), ("few_shot", dataset_name(dataset)), dataset
-        )
+        return self.call("few_shot.sh", (dataset, seed), dataset)
 
 
 def expand(protocol, datasets, seeds, methods, output, shots=16, opts=()):

@@ -3,6 +3,7 @@
 import pytest
 
 from prompting.sep import LayerwiseTokenFusion, TokenFusion, resolve_fusion_layers
+from run.user_errors import ModelOptionError
 
 
 @pytest.mark.parametrize("requested", [None, [], ()])
@@ -16,19 +17,23 @@ def test_layers_are_sorted_and_unique():
 
 
 @pytest.mark.parametrize("requested, offending", [([3, 12], "[12]"), ([-1, 0, 11, 30], "[-1, 30]")])
-def test_out_of_range_layers_name_values_depth_and_config_key(requested, offending):
-    with pytest.raises(ValueError) as error:
+def test_out_of_range_layers_name_values_depth_and_option(requested, offending):
+    """The model names its keyword argument; the trainer swaps in the config key
+    (tests/reliability/test_sep_config_errors.py)."""
+    with pytest.raises(ModelOptionError) as error:
         resolve_fusion_layers(requested, 12, encoder="text encoder")
     message = str(error.value)
     assert offending in message
     assert "depth 12" in message
-    assert "TRAINER.SEP.FUSION_LAYERS" in message
+    assert message.startswith("fusion_layers") and error.value.option == "fusion_layers"
     assert "text encoder" in message
+    keyed = error.value.with_config_key({"fusion_layers": "TRAINER.SEP.FUSION_LAYERS"})
+    assert str(keyed).startswith("TRAINER.SEP.FUSION_LAYERS") and offending in str(keyed)
 
 
 @pytest.mark.parametrize("requested", [[1.5], [True], ["3"]])
 def test_non_integer_layers_raise(requested):
-    with pytest.raises(ValueError, match="TRAINER.SEP.FUSION_LAYERS"):
+    with pytest.raises(ModelOptionError, match="fusion_layers"):
         resolve_fusion_layers(requested, 12)
 
 

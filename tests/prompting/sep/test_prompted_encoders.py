@@ -264,7 +264,7 @@ def test_one_token_fusion_per_fusion_layer_with_encoder_widths(tiny_clip):
 
 
 def test_fusion_layer_beyond_encoder_depth_raises(tiny_clip):
-    with pytest.raises(ValueError, match=r"TRAINER.SEP.FUSION_LAYERS.*\[2\].*depth 2"):
+    with pytest.raises(ValueError, match=r"fusion_layers.*\[2\].*depth 2"):
         SEPTextEncoder(tiny_clip, N_CTX, fusion_layers=[1, 2])
     with pytest.raises(ValueError, match=r"image encoder has depth 2"):
         SEPImageEncoder(tiny_clip, N_PROMPTS, fusion_layers=[5])

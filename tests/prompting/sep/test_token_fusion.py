@@ -22,7 +22,7 @@ def quick_gelu(x):
 
 def manual_attention(attn, query, key_value):
     """Multi-head attention of ``query`` [T, D] over ``key_value`` [T', D] with ``attn``'s
-    weights and SEP.md's D / 64 heads."""
+    weights and docs/methods/sep.md's D / 64 heads."""
     width = query.shape[-1]
     heads = width // 64
     head_dim = width // heads
@@ -41,7 +41,7 @@ def manual_attention(attn, query, key_value):
 
 
 def manual_fusion(tfm, prompt, representative, axis):
-    """SEP.md's TFM from the module's weights, every operation written out here."""
+    """docs/methods/sep.md's TFM from the module's weights, every operation written out here."""
     query, key_value = layer_norm(prompt, tfm.ln_1), layer_norm(representative, tfm.ln_1)
     attended = torch.empty_like(prompt)
     if axis == "reference":  # each slot j: a sequence over the S inputs

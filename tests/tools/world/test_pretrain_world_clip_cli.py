@@ -93,7 +93,9 @@ def test_a_trained_clip_is_written_with_its_report_and_nothing_else(
     report = json.loads((tmp_path / "clip.json").read_text())
     assert report["zero_shot_top1"] == 90.0 and report["config"]["steps"] == 40
     state = torch.load(tmp_path / "clip.pt", weights_only=True)
-    assert state["state_dict"]["visual.proj"].dtype == torch.float16  # saved before the evaluation's .float()
+    assert (
+        state["state_dict"]["visual.proj"].dtype == torch.float16
+    )  # saved before the evaluation's .float()
 
 
 def test_a_kill_while_writing_the_checkpoint_leaves_the_report_and_no_checkpoint(

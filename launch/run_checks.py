@@ -1,5 +1,7 @@
 """Checks of a run's inputs that train.py makes before it loads CLIP or reads a dataset.
 
+Above run/ (the ground floor), since they ask the datasets and the model pieces.
+
 Each failure is a UserError naming the problem and the fix: an unknown trainer or dataset name
 (with the closest known one), a missing dataset root, a backbone that is neither a CLIP name nor
 a file (or a ResNet for a ViT-only method), an unknown DATALOADER.CORRUPT_IMAGE_POLICY, an
@@ -15,10 +17,9 @@ from dassl.engine import TRAINER_REGISTRY
 from datasets.layout import dataset_root
 from datasets.robust_reading import check_corrupt_image_policy
 from prompting.clip_loading import check_backbone_name, check_vit
-
-from .checkpoints import checkpoint_path
-from .run_folder import check_not_a_training_folder
-from .user_errors import ConfigError, UnknownNameError
+from run.checkpoints import checkpoint_path
+from run.run_folder import check_not_a_training_folder
+from run.user_errors import ConfigError, UnknownNameError
 
 
 def check_registered(kind, key, how_to_set, name, registry):

@@ -3,7 +3,7 @@
 A run folder written by train.py holds ``run_options.json`` (every option but the paths),
 ``classes.json`` (its class names) and the learned module's checkpoints. From these the model is
 built exactly as ``train.py --eval-only --model-dir <run>`` builds it, without the dataset, for
-the run's own classes or any others (prediction, ``run.prediction``).
+the run's own classes or any others (prediction, ``launch.prediction``).
 """
 
 import json
@@ -13,14 +13,14 @@ import torch
 from dassl.engine import TRAINER_REGISTRY
 from yacs.config import CfgNode as CN
 
-from .checkpoints import checkpoint_path, load_learned_state
-from .class_list import read_class_list
-from .config import project_cfg_default
-from .config_merge import merge_config_file, merge_options
-from .result_file import run_settings
-from .run_checks import check_registered
-from .run_folder import MODE_KEY, RUN_OPTIONS_FILE
-from .user_errors import ConfigError, UserError
+from launch.run_checks import check_registered
+from run.checkpoints import checkpoint_path, load_learned_state
+from run.class_list import read_class_list
+from run.config import project_cfg_default
+from run.config_merge import merge_config_file, merge_options
+from run.result_file import run_settings
+from run.run_folder import MODE_KEY, RUN_OPTIONS_FILE
+from run.user_errors import ConfigError, UserError
 
 # Options a prediction may set differently from the run: how images are read and batched, where
 # the model runs. Every other option decides what the model computes.

@@ -1,6 +1,6 @@
 """Classify images with a trained run (or zero-shot CLIP): the top-k classes of each image.
 
-    from run.prediction import classify
+    from launch.prediction import classify
     run = "output/base2new/train_base/world_shapes/shots_16/SEP/world/seed1"
     for answer in classify(["photos/"], run, classnames=["red circle", "blue ring"]):
         print(answer.image, answer.top)   # [("red circle", 0.93), ("blue ring", 0.07)]
@@ -26,10 +26,7 @@ from tqdm import tqdm
 
 from datasets.own_data_listing import is_image_file
 from datasets.robust_reading import READ_ERRORS, CorruptImageError, check_corrupt_image_policy
-from run.config import project_cfg_default
-from run.config_merge import merge_config_file, merge_options
-from run.precision import autocast
-from run.run_loading import (
+from launch.run_loading import (
     build_run_model,
     check_config_matches_run,
     config_of_run,
@@ -37,6 +34,9 @@ from run.run_loading import (
     read_run_options,
     run_classnames,
 )
+from run.config import project_cfg_default
+from run.config_merge import merge_config_file, merge_options
+from run.precision import autocast
 from run.user_errors import ConfigError, UserError
 
 

@@ -1,0 +1,75 @@
+"""Tolerances for comparing two float computations of the same maths, derived from the precision
+and the size of the computation instead of a constant that passed on one CPU.
+
+Error model. Every rounding to a float format with unit roundoff u (fp32: 2**-24, fp16: 2**-11)
+is a relative error of at most u. A value computed through a chain of N roundings carries N such
+errors; independent roundings add in quadrature, so its relative error is about sqrt(N) * u (the
+usual probabilistic forward-error estimate; the worst case N * u is never approached by
+independent roundings). Two implementations that order the operations differently each carry
+such an error, so they differ by at most twice that. PyTorch accumulates the products of an fp16
+matrix product in fp32 on every CPU unless told otherwise
+(`torch._C._get_cpu_allow_fp16_reduced_precision_reduction()`, False by default, checked by the
+fp16 tests), so a product of any inner width is one fp16 rounding of its result: width enters
+the fp16 estimate only through fp32 sums, negligible at u16. In fp32 the sum itself is the error
+source: an inner product of width W adds sqrt(W) roundings.
+
+Errors are compared as a norm over the whole output (`assert_close_in_norm`): an entry-wise
+relative test is unfair to entries near zero, where cancellation makes a tiny absolute error a
+large relative one, and a fixed absolute floor is what does not carry over between machines.
+"""
+
+import math
+
+import torch
+
+FP32_UNIT_ROUNDOFF = 2.0**-24
+FP16_UNIT_ROUNDOFF = 2.0**-11
+
+# Roundings a token's value passes through in one CLIP residual block (clip.model's
+# ResidualAttentionBlock): ln_1, the q/k/v projection, the attention scores, softmax, the
+# weighted sum of values, the output projection, the residual add, ln_2, c_fc, QuickGELU's
+# sigmoid and product, c_proj and the second residual add.
+ROUNDINGS_PER_BLOCK = 13
+# The conditioning of LayerNorm, softmax and the final normalisation of features may amplify the
+# rounding errors of their inputs; a factor 2 over the estimate covers it. Measured, the fp16 SEP
+# oracle (tests/sep_trainer/test_half_precision.py, 8 blocks: estimate 10.2 u16) was 0.8 to 7
+# u16 from the exact result over 6 seeds x 2 attention axes, with 1 and 2 threads, with torch's
+# AVX2 and its plain (ATEN_CPU_CAPABILITY=default) kernels, wherever it selected the same tokens.
+CONDITIONING_MARGIN = 2.0
+
+
+def forward_error(unit_roundoff: float, n_blocks: int, width: int = 1) -> float:
+    """Relative error norm of one forward pass through `n_blocks` transformer blocks of `width`
+    channels, against the exact result (`width` counts only where sums round: fp32)."""
+    sums = width if unit_roundoff == FP32_UNIT_ROUNDOFF else 1
+    return CONDITIONING_MARGIN * math.sqrt(n_blocks * ROUNDINGS_PER_BLOCK * sums) * unit_roundoff
+
+
+def fp32_rtol(n_blocks: int, width: int) -> float:
+    """Two fp32 implementations of the same forward pass: each within its error of the exact."""
+    return 2 * forward_error(FP32_UNIT_ROUNDOFF, n_blocks, width)
+
+
+def fp16_error(n_blocks: int) -> float:
+    """One fp16 forward pass against the exact result (an fp32 run of the same weights, whose own
+    error is 2**13 times smaller)."""
+    return forward_error(FP16_UNIT_ROUNDOFF, n_blocks)
+
+
+def clip_size(clip_model) -> tuple[int, int]:
+    """(blocks on the longest path to a logit, widest residual width) of a CLIP: a logit is the
+    product of an image feature and a text feature, so both encoders' blocks are on its path."""
+    blocks = len(clip_model.visual.transformer.resblocks) + len(clip_model.transformer.resblocks)
+    width = max(clip_model.visual.conv1.out_channels, clip_model.ln_final.weight.shape[0])
+    return blocks, width
+
+
+def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    difference = (actual.double() - expected.double()).norm()
+    return (difference / expected.double().norm().clamp_min(torch.finfo(torch.float64).tiny)).item()
+
+
+def assert_close_in_norm(actual: torch.Tensor, expected: torch.Tensor, rtol: float, what: str = ""):
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    error = relative_error(actual, expected)
+    assert error <= rtol, f"{what}: relative error {error:.3g} > {rtol:.3g}"
