@@ -15,11 +15,12 @@ from .coop import CoOp
 from .ivlp import IVLP
 from .kgcoop import KgCoOp
 from .maple import MaPLe
+from .prograd import ProGrad
 from .promptsrc import PromptSRC
 from .sep import SEP
 from .zsclip import ZeroshotCLIP
 
-TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP, IVLP, MaPLe, PromptSRC)
+TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP, IVLP, MaPLe, PromptSRC, ProGrad)
 
 for _trainer in TRAINERS:
     register_method_node(_trainer.METHOD_CFG, _trainer.config_node)
