@@ -22,6 +22,7 @@ METHODS = {
     "maple": ("MaPLe", "vit_b16_c2_ep5_batch4_2ctx"),
     "promptsrc": ("PromptSRC", "vit_b16_c2_ep20_batch4_4+4ctx"),
     "prograd": ("ProGrad", "vit_b16_ep100"),
+    "tcp": ("TCP", "vit_b16_ep100_ctxv1"),
 }
 SHOTS = "2"
 
@@ -96,7 +97,7 @@ def test_scripts_without_data_say_so_and_exit_2(script, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "method", ["coop", "cocoop", "kgcoop", "ivlp", "maple", "promptsrc", "prograd"]
+    "method", ["coop", "cocoop", "kgcoop", "ivlp", "maple", "promptsrc", "prograd", "tcp"]
 )
 @pytest.mark.parametrize("script", ["xd_test.sh", "dg_test.sh"])
 def test_cross_dataset_tests_need_a_finished_imagenet_run(method, script, tmp_path):

@@ -1,0 +1,114 @@
+"""TCP (Yao, Zhang and Xu, CVPR 2024): class-aware tokens from CLIP's hand-crafted class text
+features, injected into the text encoder at one block, with KgCoOp's consistency term (see
+docs/methods/tcp.md)."""
+
+import torch.nn.functional as F
+from dassl.engine import TRAINER_REGISTRY
+
+from prompting.class_aware_prompts import ClassAwarePromptLearner, ClassTokenTextEncoder
+from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
+from prompting.templates import check_template_table, hand_crafted_prompts
+from prompting.text_encoder import encode_prompts_normalized
+from run.user_errors import ConfigError
+
+from .prompt_trainer import PromptTrainer
+
+# The words after the learned context in TCP's class prompts (the authors' code); others "{}.".
+# UCF101's is the authors' "a photo of a person doing {}." with its first 4 tokens replaced.
+CLASS_TEMPLATES = {
+    "OxfordPets": "{}, a type of pet.",
+    "OxfordFlowers": "{}, a type of flower.",
+    "FGVCAircraft": "{}, a type of aircraft.",
+    "DescribableTextures": "{} texture.",
+    "StanfordCars": "{}, a type of car",
+    "Food101": "{}, a type of food.",
+    "UCF101": "person doing {}.",
+}
+
+
+class TCPModel(PromptedCLIP):
+    """Class text features from the learned context, with class-aware tokens made from the
+    frozen hand-crafted features (a non-persistent buffer, rebuilt for the classes evaluated)
+    replacing the context before one text block."""
+
+    def __init__(
+        self, clip_model, prompt_learner, template_prompts, block, weight, checkpoint_text_blocks
+    ):
+        super().__init__(clip_model)
+        self.learnable = prompt_learner
+        self.text_encoder = ClassTokenTextEncoder(clip_model, block, checkpoint_text_blocks)
+        self.weight = weight
+        print(f"Hand-crafted prompts: {template_prompts}")
+        self.register_buffer(
+            "template_text_features",
+            encode_prompts_normalized(clip_model, template_prompts),  # [n_cls, E]
+            persistent=False,
+        )
+
+    def compute_text_features(self):
+        learner = self.learnable
+        class_tokens = learner.class_tokens(self.template_text_features)  # [n_cls, n_ctx, D_t]
+        return normalize(self.text_encoder(learner(), learner.tokenized_prompts, class_tokens))
+
+    def image_features(self, image):
+        return normalize(self.image_encoder(image.type(self.dtype)))
+
+    def forward(self, image):
+        return self.logits(self.image_features(image), self.text_features())
+
+    def training_loss(self, image, label):
+        text_features = self.compute_text_features()  # [n_cls, E]
+        logits = self.logits(self.image_features(image), text_features)
+        guidance = consistency_loss(text_features, self.template_text_features)
+        return logits, {"ce": F.cross_entropy(logits, label), "kg": self.weight * guidance}
+
+
+@TRAINER_REGISTRY.register()
+class TCP(PromptTrainer):
+    METHOD_CFG = "TCP"
+    PUBLISHED_CONFIG = "vit_b16_ep100_ctxv1.yaml"
+
+    @classmethod
+    def config_node(cls):
+        node = super().config_node()  # PREC
+        node.N_CTX = 4  # learned context tokens = class-aware tokens per class
+        node.CTX_INIT = ""  # init phrase ("a photo of a": N_CTX becomes its word count); "" = N(0, 0.02)
+        node.CLASS_TOKEN_DEPTH = 9  # class-aware tokens replace the context before block 9 (1-based)
+        node.W = 8.0  # weight of KgCoOp's consistency term
+        node.TEMPLATES = "tcp"  # hand-crafted template table: coop, kgcoop, tcp, ...
+        node.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward to save memory
+        return node
+
+    def check_cfg(self, cfg):
+        super().check_cfg(cfg)
+        node = cfg.TRAINER.TCP
+        if node.N_CTX < 1:
+            raise ConfigError(f"TRAINER.TCP.N_CTX must be >= 1, got {node.N_CTX}")
+        if node.W < 0:
+            raise ConfigError(f"TRAINER.TCP.W must be >= 0, got {node.W}")
+        if node.CLASS_TOKEN_DEPTH < 2:
+            raise ConfigError(
+                "TRAINER.TCP.CLASS_TOKEN_DEPTH must be >= 2 (before block 1 the class-aware "
+                f"tokens would replace the learned context itself), got {node.CLASS_TOKEN_DEPTH}"
+            )
+        check_template_table(node.TEMPLATES, "TRAINER.TCP.TEMPLATES")
+
+    def build_custom_clip(self, classnames, clip_model):
+        node = self.method_cfg
+        dataset = self.cfg.DATASET.NAME
+        learner = ClassAwarePromptLearner(
+            classnames,
+            clip_model,
+            n_ctx=node.N_CTX,
+            ctx_init=node.CTX_INIT,
+            class_template=CLASS_TEMPLATES.get(dataset, "{}."),
+        )
+        prompts = hand_crafted_prompts(dataset, classnames, node.TEMPLATES)
+        return TCPModel(
+            clip_model,
+            learner,
+            prompts,
+            block=node.CLASS_TOKEN_DEPTH - 1,
+            weight=node.W,
+            checkpoint_text_blocks=node.CHECKPOINT_TEXT_BLOCKS,
+        )
