@@ -60,7 +60,7 @@ def assert_identical(actual, expected, where):
 
 
 @pytest.mark.slow  # about 5-10 s each on 2 CPU cores: three trainer builds, two evaluations
-@pytest.mark.parametrize("trainer_name", ["CoOp", "CoCoOp", "KgCoOp", "SEP"])
+@pytest.mark.parametrize("trainer_name", ["CoOp", "CoCoOp", "KgCoOp", "SEP", "ProGrad", "TCP"])
 def test_run_stopped_after_an_epoch_resumes_to_the_uninterrupted_result(
     trainer_name, toy, tmp_path
 ):

@@ -17,6 +17,8 @@ TRAINER_CONFIGS = {
     "ZeroshotCLIP": ("ZeroshotCLIP/vit_b16.yaml", "ZSCLIP"),
     "SEP": ("SEP/vit_b16_ep50_batch32.yaml", "SEP"),
     "PromptSRC": ("PromptSRC/vit_b16_c2_ep20_batch4_4+4ctx.yaml", "PROMPTSRC"),
+    "ProGrad": ("ProGrad/vit_b16_ep100.yaml", "PROGRAD"),
+    "TCP": ("TCP/vit_b16_ep100_ctxv1.yaml", "TCP"),
 }
 
 
