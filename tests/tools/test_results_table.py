@@ -143,4 +143,5 @@ def test_shipped_published_rows_fit_the_table(summary):
         "PromptSRC (paper)",
         "IVLP (paper)",
         "TCP (paper)",
+        "ProGrad (paper)",
     ]
