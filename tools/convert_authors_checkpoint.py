@@ -1,8 +1,11 @@
-"""Convert a checkpoint of the authors' IVLP, MaPLe or PromptSRC code into this repository's.
+"""Convert a checkpoint of the authors' IVLP, MaPLe, PromptSRC, ProGrad or TCP code into this
+repository's.
 
 The authors' trainers save their whole model, frozen CLIP included, as
 ``VLPromptLearner/model.pth.tar-<epoch>`` (IVLP, PromptSRC) or
-``MultiModalPromptLearner/model.pth.tar-<epoch>`` (MaPLe). This keeps only the learned tensors,
+``MultiModalPromptLearner/model.pth.tar-<epoch>`` (MaPLe); ProGrad's and TCP's save their prompt
+learner, with its class-token buffers, as ``prompt_learner/model.pth.tar-<epoch>``. This keeps
+only the learned tensors,
 under this repository's names, checks their names and shapes, and writes a run folder that
 ``train.py --eval-only`` evaluates:
 
@@ -32,9 +35,11 @@ from tools.checkpoint_conversion import (  # noqa: E402
 )
 from trainers.ivlp import IVLP  # noqa: E402
 from trainers.maple import MaPLe  # noqa: E402
+from trainers.prograd import ProGrad  # noqa: E402
 from trainers.promptsrc import PromptSRC  # noqa: E402
+from trainers.tcp import TCP  # noqa: E402
 
-TRAINERS = {trainer.__name__: trainer for trainer in (IVLP, MaPLe, PromptSRC)}
+TRAINERS = {trainer.__name__: trainer for trainer in (IVLP, MaPLe, PromptSRC, ProGrad, TCP)}
 CONTEXT = "text.prompt_learner.ctx"
 
 
@@ -64,6 +69,7 @@ class Layout:
     singles: dict
     series: tuple
     optional: tuple = ()
+    context: str = CONTEXT  # our name of the input context
 
 
 INDEPENDENT = Layout(
@@ -87,13 +93,25 @@ COUPLED = Layout(
         Series("prompt_learner.compound_prompt_projections.{}.bias", "coupling.{}.bias", 0, 1),
     ),
 )
-LAYOUTS = {"IVLP": INDEPENDENT, "PromptSRC": INDEPENDENT, "MaPLe": COUPLED}
+# ProGrad's and TCP's prompt learners keep our names (the meta-net's layers included)
+CONTEXT_ONLY = Layout(singles={"ctx": "ctx"}, series=(), context="ctx")
+META_NET = tuple(f"meta_net.linear{i}.{part}" for i in (1, 2) for part in ("weight", "bias"))
+CLASS_AWARE = Layout(
+    singles={"ctx": "ctx", **{name: name for name in META_NET}}, series=(), context="ctx"
+)
+LAYOUTS = {
+    "IVLP": INDEPENDENT,
+    "PromptSRC": INDEPENDENT,
+    "MaPLe": COUPLED,
+    "ProGrad": CONTEXT_ONLY,
+    "TCP": CLASS_AWARE,
+}
 # Frozen CLIP (the authors' checkpoints hold the whole model; PromptSRC's second image encoder
 # included) and the per-class token buffers: not learned, left out. A key naming a prompt is
 # never frozen, so a checkpoint of another method is refused instead of half converted.
 FROZEN = re.compile(
     r"((image_encoder|text_encoder|prompt_learner\.ZS_image_encoder)\.(?!.*VPT).*"
-    r"|logit_scale|prompt_learner\.token_(prefix|suffix))$"
+    r"|logit_scale|(prompt_learner\.)?token_(prefix|suffix))$"
 )
 
 
@@ -133,12 +151,21 @@ def convert_state_dict(state, trainer):
 def check_shapes(converted, trainer):
     """Text sets ``[n, Dt]`` as the context, visual sets ``[m, Dv]`` alike, MaPLe's coupling
     layers ``Dt -> Dv`` and one per text set."""
-    context = converted[CONTEXT]
+    context_name = LAYOUTS[trainer].context
+    context = converted[context_name]
     if context.dim() != 2:
         raise ConversionError(
-            f'"{source_name(CONTEXT, trainer)}" has shape {tuple(context.shape)}: expected '
+            f'"{source_name(context_name, trainer)}" has shape {tuple(context.shape)}: expected '
             "[n_ctx, width], one context shared by the classes"
         )
+    if trainer == "TCP":  # the meta-net makes n_ctx class-aware tokens of the text width
+        expected_rows = context.shape[0] * context.shape[1]
+        rows = converted["meta_net.linear2.weight"].shape[0]
+        if rows != expected_rows:
+            raise ConversionError(
+                f'"meta_net.linear2.weight" makes {rows} values per class, expected n_ctx x width '
+                f"= {expected_rows} for the context's {tuple(context.shape)}"
+            )
     expected = {r"text\.deep\.\d+": tuple(context.shape)}
     if "visual.0" in converted:
         expected[r"visual\.\d+"] = tuple(converted["visual.0"].shape)
@@ -187,7 +214,9 @@ def source_name(name, trainer):
 
 def implied_options(converted, trainer):
     """The method options under which this repository builds the converted tensors."""
-    n_ctx = converted[CONTEXT].shape[0]
+    n_ctx = converted[LAYOUTS[trainer].context].shape[0]
+    if trainer in ("ProGrad", "TCP"):
+        return {"N_CTX": n_ctx}
     depth = 1 + sum(name.startswith("text.deep.") for name in converted)
     if trainer == "MaPLe":
         return {"N_CTX": n_ctx, "PROMPT_DEPTH": depth}
@@ -215,8 +244,9 @@ def main(argv=None):
     parser.add_argument(
         "--src",
         required=True,
-        help="the authors' checkpoint: <run>/VLPromptLearner/model.pth.tar-N (IVLP, PromptSRC) "
-        "or <run>/MultiModalPromptLearner/model.pth.tar-N (MaPLe)",
+        help="the authors' checkpoint: <run>/VLPromptLearner/model.pth.tar-N (IVLP, PromptSRC), "
+        "<run>/MultiModalPromptLearner/model.pth.tar-N (MaPLe) or "
+        "<run>/prompt_learner/model.pth.tar-N (ProGrad, TCP)",
     )
     parser.add_argument("--out", required=True, help="run folder to write")
     args = parser.parse_args(argv)
@@ -229,10 +259,14 @@ def main(argv=None):
         f"TRAINER.{node}.{key} {value}"
         for key, value in implied_options(converted, args.trainer).items()
     )
+    rest = (
+        "with the published config, whose other options build the authors' prompts"
+        if args.trainer in ("ProGrad", "TCP")
+        else f'and TRAINER.{node}.CTX_INIT as in the authors\' run; their configs use "a photo of a"'
+    )
     print(
         f"Evaluate with: python train.py --trainer {args.trainer} --eval-only --model-dir "
-        f"{args.out} --load-epoch {epoch} ... {options} (and TRAINER.{node}.CTX_INIT as in the "
-        'authors\' run; their configs use "a photo of a")'
+        f"{args.out} --load-epoch {epoch} ... {options} ({rest})"
     )
     return 0
 
