@@ -262,7 +262,8 @@ def main(argv=None):
     rest = (
         "with the published config, whose other options build the authors' prompts"
         if args.trainer in ("ProGrad", "TCP")
-        else f'and TRAINER.{node}.CTX_INIT as in the authors\' run; their configs use "a photo of a"'
+        else f"and TRAINER.{node}.CTX_INIT as in the authors' run; their configs use "
+        '"a photo of a"'
     )
     print(
         f"Evaluate with: python train.py --trainer {args.trainer} --eval-only --model-dir "

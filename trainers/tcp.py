@@ -72,8 +72,8 @@ class TCP(PromptTrainer):
     def config_node(cls):
         node = super().config_node()  # PREC
         node.N_CTX = 4  # learned context tokens = class-aware tokens per class
-        node.CTX_INIT = ""  # init phrase ("a photo of a": N_CTX becomes its word count); "" = N(0, 0.02)
-        node.CLASS_TOKEN_DEPTH = 9  # class-aware tokens replace the context before block 9 (1-based)
+        node.CTX_INIT = ""  # init phrase (N_CTX becomes its word count); "" = N(0, 0.02)
+        node.CLASS_TOKEN_DEPTH = 9  # class-aware tokens enter before this block (1-based)
         node.W = 8.0  # weight of KgCoOp's consistency term
         node.TEMPLATES = "tcp"  # hand-crafted template table: coop, kgcoop, tcp, ...
         node.CHECKPOINT_TEXT_BLOCKS = False  # recompute text blocks in backward to save memory

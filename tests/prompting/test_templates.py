@@ -59,7 +59,10 @@ EXPECTED = {
     ),
     "prograd": dict(
         COOP_PROMPTS,
-        OxfordPets=["a type of pet, a photo of a sea lion.", "a type of pet, a photo of a Apple Pie."],
+        OxfordPets=[
+            "a type of pet, a photo of a sea lion.",
+            "a type of pet, a photo of a Apple Pie.",
+        ],
         OxfordFlowers=[
             "a type of flower, a photo of a sea lion.",
             "a type of flower, a photo of a Apple Pie.",

@@ -161,7 +161,9 @@ def test_prograd_few_shot_takes_the_authors_config_and_lambda(shots, dataset, co
         assert f"TRAINER.PROGRAD.LAMBDA {lambda_}" in command
 
 
-@pytest.mark.parametrize("dataset, config", [("imagenet", "vit_b16_ep50"), ("sun397", "vit_b16_ep100")])
+@pytest.mark.parametrize(
+    "dataset, config", [("imagenet", "vit_b16_ep50"), ("sun397", "vit_b16_ep100")]
+)
 def test_prograd_trains_imagenet_for_50_epochs(dataset, config):
     command = script_command("prograd/base2new_train.sh", dataset)
     assert f"configs/trainers/ProGrad/{config}.yaml" in command

@@ -10,7 +10,7 @@ from tests.trainers.helpers import make_trainer
 
 @pytest.mark.parametrize(
     "trainer_name",
-    ["ZeroshotCLIP", "CoOp", "CoCoOp", "KgCoOp", "IVLP", "MaPLe", "PromptSRC"],
+    ["ZeroshotCLIP", "CoOp", "CoCoOp", "KgCoOp", "IVLP", "MaPLe", "PromptSRC", "ProGrad", "TCP"],
 )
 def test_model_trains_and_predicts_on_an_fp16_clip(trainer_name, toy, tmp_path, tiny_clip):
     trainer = make_trainer(trainer_name, toy, tmp_path)  # fp32 on the CPU; rebuild on fp16 CLIP

@@ -20,8 +20,8 @@ from tests.trainers.helpers import (
 from tests.trainers.independent_prograd import (
     cosine,
     first_sgd_step,
-    projected,
     prograd_logits_and_losses,
+    projected,
 )
 from trainers.prograd import distillation_loss, projected_gradient
 
