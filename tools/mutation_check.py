@@ -195,7 +195,7 @@ MUTATIONS = (
     ),
     Mutation(
         "kgcoop_guidance_dropped",
-        "trainers/kgcoop.py",
+        "prompting/template_guidance.py",
         "guidance = consistency_loss(text_features, self.template_text_features)",
         "guidance = 0 * consistency_loss(text_features, self.template_text_features)",
         ("tests/trainers/test_kgcoop.py",),

@@ -2,13 +2,12 @@
 features, injected into the text encoder at one block, with KgCoOp's consistency term (see
 docs/methods/tcp.md)."""
 
-import torch.nn.functional as F
 from dassl.engine import TRAINER_REGISTRY
 
 from prompting.class_aware_prompts import ClassAwarePromptLearner, ClassTokenTextEncoder
-from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
+from prompting.prompted_clip import PromptedCLIP, normalize
+from prompting.template_guidance import TemplateGuided
 from prompting.templates import check_template_table, hand_crafted_prompts
-from prompting.text_encoder import encode_prompts_normalized
 from run.user_errors import ConfigError
 
 from .prompt_trainer import PromptTrainer
@@ -26,10 +25,9 @@ CLASS_TEMPLATES = {
 }
 
 
-class TCPModel(PromptedCLIP):
+class TCPModel(TemplateGuided, PromptedCLIP):
     """Class text features from the learned context, with class-aware tokens made from the
-    frozen hand-crafted features (a non-persistent buffer, rebuilt for the classes evaluated)
-    replacing the context before one text block."""
+    frozen hand-crafted features replacing the context before one text block; KgCoOp's loss."""
 
     def __init__(
         self, clip_model, prompt_learner, template_prompts, block, weight, checkpoint_text_blocks
@@ -37,13 +35,7 @@ class TCPModel(PromptedCLIP):
         super().__init__(clip_model)
         self.learnable = prompt_learner
         self.text_encoder = ClassTokenTextEncoder(clip_model, block, checkpoint_text_blocks)
-        self.weight = weight
-        print(f"Hand-crafted prompts: {template_prompts}")
-        self.register_buffer(
-            "template_text_features",
-            encode_prompts_normalized(clip_model, template_prompts),  # [n_cls, E]
-            persistent=False,
-        )
+        self.register_template_features(clip_model, template_prompts, weight)
 
     def compute_text_features(self):
         learner = self.learnable
@@ -55,12 +47,6 @@ class TCPModel(PromptedCLIP):
 
     def forward(self, image):
         return self.logits(self.image_features(image), self.text_features())
-
-    def training_loss(self, image, label):
-        text_features = self.compute_text_features()  # [n_cls, E]
-        logits = self.logits(self.image_features(image), text_features)
-        guidance = consistency_loss(text_features, self.template_text_features)
-        return logits, {"ce": F.cross_entropy(logits, label), "kg": self.weight * guidance}
 
 
 @TRAINER_REGISTRY.register()
