@@ -66,7 +66,10 @@ class ContextPromptLearner(nn.Module):
         class_token_position="end",
         class_template="{}.",
         keep_rest_of_phrase=False,
+        context=None,
     ):
+        """``context``: ``(vectors, placeholder)`` built by the caller instead of
+        ``initial_context`` (ProGrad's phrase padded with zero vectors)."""
         super().__init__()
         if class_token_position not in CLASS_TOKEN_POSITIONS:
             raise ConfigError(
@@ -74,7 +77,7 @@ class ContextPromptLearner(nn.Module):
                 f"{CLASS_TOKEN_POSITIONS}"
             )
         n_cls = len(classnames)
-        ctx_vectors, placeholder = initial_context(
+        ctx_vectors, placeholder = context or initial_context(
             clip_model,
             n_ctx,
             ctx_init,

@@ -20,7 +20,8 @@ HAND_CRAFTED_TEMPLATES = {
     "ImageNetR": "a photo of a {}.",
 }
 GENERIC_TEMPLATE = "a photo of a {}."
-# Entries that KgCoOp's repository and the SEP authors' code change in CoOp's table above.
+# Entries that KgCoOp's repository, the SEP, ProGrad and TCP authors' code change in CoOp's
+# table above.
 TABLE_CHANGES = {
     "coop": {},
     "kgcoop": {"DescribableTextures": "a photo of a {}, a type of texture."},
@@ -28,6 +29,18 @@ TABLE_CHANGES = {
         "FGVCAircraft": "a photo of an aircraft {}.",
         "DescribableTextures": "a photo of a {}, a type of texture.",
         "StanfordCars": "a photo of a {}, a type of car.",
+        "Food101": "a photo of a {}, a type of food.",
+    },
+    "prograd": {
+        "OxfordPets": "a type of pet, a photo of a {}.",
+        "OxfordFlowers": "a type of flower, a photo of a {}.",
+        "FGVCAircraft": "a type of aircraft, a photo of a {}.",
+        "DescribableTextures": "a texture of {}.",
+        "Food101": "a type of food, a photo of {}.",
+    },
+    "tcp": {
+        "FGVCAircraft": "a photo of an aircraft {}.",
+        "DescribableTextures": "a photo of a {}, a type of texture.",
         "Food101": "a photo of a {}, a type of food.",
     },
 }
@@ -99,11 +112,15 @@ ENSEMBLE_TEMPLATES = (
 )
 
 
+def hand_crafted_template(dataset_name, table="coop"):
+    """The dataset's template in ``table``; datasets outside the table get the generic one."""
+    return dict(HAND_CRAFTED_TEMPLATES, **TABLE_CHANGES[table]).get(dataset_name, GENERIC_TEMPLATE)
+
+
 def hand_crafted_prompts(dataset_name, classnames, table="coop", template=""):
     """One prompt per class; datasets outside the table get the generic template, and a given
     ``template`` (``DATASET.PROMPT_TEMPLATE``, with one ``{}``) replaces the table's."""
-    templates = dict(HAND_CRAFTED_TEMPLATES, **TABLE_CHANGES[table])
-    template = template or templates.get(dataset_name, GENERIC_TEMPLATE)
+    template = template or hand_crafted_template(dataset_name, table)
     return [template.format(name.replace("_", " ")) for name in classnames]
 
 

@@ -89,6 +89,8 @@ def test_trainer_runs_base_to_new_with_the_real_dassl(trainer, toy_data_root, tm
         "KgCoOp": ("ce", "kg"),
         "SEP": ("text_consistency", "prototype"),
         "PromptSRC": ("text", "image", "logits"),
+        "ProGrad": ("kl",),
+        "TCP": ("ce", "kg"),
     }
     for term in terms.get(trainer, ()):  # Dassl's MetricMeter prints each loss_summary entry
         assert re.search(rf" {term} [\d.]+ \(", log), term

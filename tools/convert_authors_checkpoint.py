@@ -1,8 +1,11 @@
-"""Convert a checkpoint of the authors' IVLP, MaPLe, PromptSRC or HiCroPL code into ours.
+"""Convert a checkpoint of the authors' IVLP, MaPLe, PromptSRC, HiCroPL, ProGrad or TCP code into
+this repository's.
 
 The authors' trainers save their whole model, frozen CLIP included, as
 ``VLPromptLearner/model.pth.tar-<epoch>`` (IVLP, PromptSRC, HiCroPL) or
-``MultiModalPromptLearner/model.pth.tar-<epoch>`` (MaPLe). This keeps only the learned tensors,
+``MultiModalPromptLearner/model.pth.tar-<epoch>`` (MaPLe); ProGrad's and TCP's save their prompt
+learner, with its class-token buffers, as ``prompt_learner/model.pth.tar-<epoch>``. This keeps
+only the learned tensors,
 under this repository's names, checks their names and shapes, and writes a run folder that
 ``train.py --eval-only`` evaluates:
 
@@ -35,9 +38,13 @@ from tools.checkpoint_conversion import (  # noqa: E402
 from trainers.hicropl import HiCroPL  # noqa: E402
 from trainers.ivlp import IVLP  # noqa: E402
 from trainers.maple import MaPLe  # noqa: E402
+from trainers.prograd import ProGrad  # noqa: E402
 from trainers.promptsrc import PromptSRC  # noqa: E402
+from trainers.tcp import TCP  # noqa: E402
 
-TRAINERS = {trainer.__name__: trainer for trainer in (IVLP, MaPLe, PromptSRC, HiCroPL)}
+TRAINERS = {
+    trainer.__name__: trainer for trainer in (IVLP, MaPLe, PromptSRC, HiCroPL, ProGrad, TCP)
+}
 CONTEXT = "text.prompt_learner.ctx"
 
 
@@ -68,6 +75,7 @@ class Layout:
     series: tuple
     optional: tuple = ()
     aliases: tuple = ()  # (source, single's source): a second key of the same tensor, dropped
+    context: str = CONTEXT  # our name of the input context
 
 
 INDEPENDENT = Layout(
@@ -135,13 +143,26 @@ CROSS_MODAL = Layout(
     ),
     aliases=(("prompt_learner.cross_prompts_text.0", "prompt_learner.ctx"),),
 )
-LAYOUTS = {"IVLP": INDEPENDENT, "PromptSRC": INDEPENDENT, "MaPLe": COUPLED, "HiCroPL": CROSS_MODAL}
+# ProGrad's and TCP's prompt learners keep our names (the meta-net's layers included)
+CONTEXT_ONLY = Layout(singles={"ctx": "ctx"}, series=(), context="ctx")
+META_NET = tuple(f"meta_net.linear{i}.{part}" for i in (1, 2) for part in ("weight", "bias"))
+CLASS_AWARE = Layout(
+    singles={"ctx": "ctx", **{name: name for name in META_NET}}, series=(), context="ctx"
+)
+LAYOUTS = {
+    "IVLP": INDEPENDENT,
+    "PromptSRC": INDEPENDENT,
+    "MaPLe": COUPLED,
+    "HiCroPL": CROSS_MODAL,
+    "ProGrad": CONTEXT_ONLY,
+    "TCP": CLASS_AWARE,
+}
 # Frozen CLIP (the authors' checkpoints hold the whole model; PromptSRC's second image encoder
 # included) and the per-class token buffers: not learned, left out. A key naming a prompt is
 # never frozen, so a checkpoint of another method is refused instead of half converted.
 FROZEN = re.compile(
     r"((image_encoder|text_encoder|prompt_learner\.ZS_image_encoder)\.(?!.*VPT).*"
-    r"|logit_scale|prompt_learner\.token_(prefix|suffix))$"
+    r"|logit_scale|(prompt_learner\.)?token_(prefix|suffix))$"
 )
 
 
@@ -213,12 +234,21 @@ def check_cross_modal_counts(converted):
 def check_shapes(converted, trainer):
     """Text sets ``[n, Dt]`` as the context, visual sets ``[m, Dv]`` alike, MaPLe's coupling
     layers ``Dt -> Dv`` and one per text set."""
-    context = converted[CONTEXT]
+    context_name = LAYOUTS[trainer].context
+    context = converted[context_name]
     if context.dim() != 2:
         raise ConversionError(
-            f'"{source_name(CONTEXT, trainer)}" has shape {tuple(context.shape)}: expected '
+            f'"{source_name(context_name, trainer)}" has shape {tuple(context.shape)}: expected '
             "[n_ctx, width], one context shared by the classes"
         )
+    if trainer == "TCP":  # the meta-net makes n_ctx class-aware tokens of the text width
+        expected_rows = context.shape[0] * context.shape[1]
+        rows = converted["meta_net.linear2.weight"].shape[0]
+        if rows != expected_rows:
+            raise ConversionError(
+                f'"meta_net.linear2.weight" makes {rows} values per class, expected n_ctx x width '
+                f"= {expected_rows} for the context's {tuple(context.shape)}"
+            )
     expected = {r"text\.deep\.\d+": tuple(context.shape)}
     if "visual.0" in converted:
         expected[r"visual\.\d+"] = tuple(converted["visual.0"].shape)
@@ -269,7 +299,9 @@ def source_name(name, trainer):
 
 def implied_options(converted, trainer):
     """The method options under which this repository builds the converted tensors."""
-    n_ctx = converted[CONTEXT].shape[0]
+    n_ctx = converted[LAYOUTS[trainer].context].shape[0]
+    if trainer in ("ProGrad", "TCP"):
+        return {"N_CTX": n_ctx}
     depth = 1 + sum(name.startswith("text.deep.") for name in converted)
     if trainer == "MaPLe":
         return {"N_CTX": n_ctx, "PROMPT_DEPTH": depth}
@@ -303,8 +335,8 @@ def main(argv=None):
         "--src",
         required=True,
         help="the authors' checkpoint: <run>/VLPromptLearner/model.pth.tar-N (IVLP, PromptSRC, "
-        "HiCroPL) "
-        "or <run>/MultiModalPromptLearner/model.pth.tar-N (MaPLe)",
+        "HiCroPL), <run>/MultiModalPromptLearner/model.pth.tar-N (MaPLe) or "
+        "<run>/prompt_learner/model.pth.tar-N (ProGrad, TCP)",
     )
     parser.add_argument("--out", required=True, help="run folder to write")
     args = parser.parse_args(argv)
@@ -318,16 +350,20 @@ def main(argv=None):
         f"TRAINER.{node}.{key} {value}"
         for key, value in implied_options(converted, args.trainer).items()
     )
-    print(
-        f"Evaluate with: python train.py --trainer {args.trainer} --eval-only --model-dir "
-        f"{args.out} --load-epoch {epoch} ... {options} (and TRAINER.{node}.CTX_INIT as in the "
-        'authors\' run; their configs use "a photo of a"'
+    rest = (
+        "with the published config, whose other options build the authors' prompts"
+        if args.trainer in ("ProGrad", "TCP")
+        else f"and TRAINER.{node}.CTX_INIT as in the authors' run; their configs use "
+        '"a photo of a"'
         + (
             ', which their HiCroPL code ignores above 4 tokens: then CTX_INIT ""'
             if args.trainer == "HiCroPL"
             else ""
         )
-        + ")"
+    )
+    print(
+        f"Evaluate with: python train.py --trainer {args.trainer} --eval-only --model-dir "
+        f"{args.out} --load-epoch {epoch} ... {options} ({rest})"
     )
     return 0
 

@@ -196,7 +196,7 @@ MUTATIONS = (
     ),
     Mutation(
         "kgcoop_guidance_dropped",
-        "trainers/kgcoop.py",
+        "prompting/template_guidance.py",
         "guidance = consistency_loss(text_features, self.template_text_features)",
         "guidance = 0 * consistency_loss(text_features, self.template_text_features)",
         ("tests/trainers/test_kgcoop.py",),
@@ -257,6 +257,34 @@ MUTATIONS = (
         "return block(x.transpose(0, 1), **kwargs).transpose(0, 1)",
         "return block(x, **kwargs)",
         ("tests/prompting/test_backbones.py",),
+    ),
+    Mutation(
+        "prograd_step_along_unprojected_gradient",
+        "trainers/prograd.py",
+        "parameter.grad = projected_gradient(task, general, self.method_cfg.LAMBDA)",
+        "parameter.grad = task",
+        ("tests/trainers/test_prograd.py",),
+    ),
+    Mutation(
+        "prograd_projection_along_unnormalised_general_gradient",
+        "trainers/prograd.py",
+        "return task_gradient - strength * along * direction",
+        "return task_gradient - strength * along * general_gradient",
+        ("tests/trainers/test_prograd.py",),
+    ),
+    Mutation(
+        "tcp_class_tokens_one_block_early",
+        "prompting/class_aware_prompts.py",
+        "if index != self.block:",
+        "if index != self.block - 1:",
+        ("tests/trainers/test_tcp.py",),
+    ),
+    Mutation(
+        "tcp_meta_net_without_activation",
+        "prompting/class_aware_prompts.py",
+        '("activation", QuickGELU()),',
+        '("activation", nn.Identity()),',
+        ("tests/trainers/test_tcp.py",),
     ),
 )
 

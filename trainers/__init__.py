@@ -16,11 +16,25 @@ from .hicropl import HiCroPL
 from .ivlp import IVLP
 from .kgcoop import KgCoOp
 from .maple import MaPLe
+from .prograd import ProGrad
 from .promptsrc import PromptSRC
 from .sep import SEP
+from .tcp import TCP
 from .zsclip import ZeroshotCLIP
 
-TRAINERS = (ZeroshotCLIP, CoOp, CoCoOp, KgCoOp, SEP, IVLP, MaPLe, PromptSRC, HiCroPL)
+TRAINERS = (
+    ZeroshotCLIP,
+    CoOp,
+    CoCoOp,
+    KgCoOp,
+    SEP,
+    IVLP,
+    MaPLe,
+    PromptSRC,
+    HiCroPL,
+    ProGrad,
+    TCP,
+)
 
 for _trainer in TRAINERS:
     register_method_node(_trainer.METHOD_CFG, _trainer.config_node)

@@ -1,6 +1,7 @@
 """``torchrun --nproc_per_node 2 train.py`` (gloo, CPU) against ``python train.py`` with the same
-global batch: the same weights (to float rounding), losses and test result, CoOp and SEP (whose
-reference attention axis and batch-mode selection couple the images of a batch); a killed
+global batch: the same weights (to float rounding), losses and test result, CoOp, SEP (whose
+reference attention axis and batch-mode selection couple the images of a batch), ProGrad (whose
+projection couples the batch's gradients) and TCP; a killed
 distributed run resumes to the uninterrupted one; an impossible split is one ``Error:`` line."""
 
 import json
@@ -91,6 +92,11 @@ def assert_same_run(distributed_dir, single_dir, epochs):
         # the defaults couple the batch (reference axis, batch selection); test batches of 11
         # leave a last batch of 1 that one process evaluates alone
         ("SEP", ("DATALOADER.TEST.BATCH_SIZE", 11)),
+        # the projection is nonlinear in the batch's gradients: both are summed over the
+        # processes before it (the step of the global batch)
+        ("ProGrad", ()),
+        # nothing couples the images (the class-aware tokens depend on the classes only)
+        ("TCP", ("TRAINER.TCP.CLASS_TOKEN_DEPTH", 2)),
     ],
 )
 def test_two_processes_train_and_test_as_one_process_with_the_same_global_batch(

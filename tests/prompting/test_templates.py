@@ -57,6 +57,32 @@ EXPECTED = {
             "a photo of a Apple Pie, a type of food.",
         ],
     ),
+    "prograd": dict(
+        COOP_PROMPTS,
+        OxfordPets=[
+            "a type of pet, a photo of a sea lion.",
+            "a type of pet, a photo of a Apple Pie.",
+        ],
+        OxfordFlowers=[
+            "a type of flower, a photo of a sea lion.",
+            "a type of flower, a photo of a Apple Pie.",
+        ],
+        FGVCAircraft=[
+            "a type of aircraft, a photo of a sea lion.",
+            "a type of aircraft, a photo of a Apple Pie.",
+        ],
+        DescribableTextures=["a texture of sea lion.", "a texture of Apple Pie."],
+        Food101=["a type of food, a photo of sea lion.", "a type of food, a photo of Apple Pie."],
+    ),
+    "tcp": dict(
+        COOP_PROMPTS,
+        FGVCAircraft=["a photo of an aircraft sea lion.", "a photo of an aircraft Apple Pie."],
+        DescribableTextures=TEXTURE,
+        Food101=[
+            "a photo of a sea lion, a type of food.",
+            "a photo of a Apple Pie, a type of food.",
+        ],
+    ),
 }
 
 

@@ -96,7 +96,8 @@ def test_scripts_without_data_say_so_and_exit_2(script, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "method", ["coop", "cocoop", "kgcoop", "ivlp", "maple", "promptsrc", "hicropl"]
+    "method",
+    ["coop", "cocoop", "kgcoop", "ivlp", "maple", "promptsrc", "hicropl", "prograd", "tcp"],
 )
 @pytest.mark.parametrize("script", ["xd_test.sh", "dg_test.sh"])
 def test_cross_dataset_tests_need_a_finished_imagenet_run(method, script, tmp_path):
@@ -124,3 +125,45 @@ def test_promptsrc_few_shot_sets_the_authors_gpa_for_its_five_datasets(dataset, 
     else:
         mean, std = expected.split()
         assert f"TRAINER.PROMPTSRC.GPA_MEAN {mean} TRAINER.PROMPTSRC.GPA_STD {std}" in command
+
+
+def script_command(script, dataset, shots="16"):
+    """The train.py command ``script`` would run (PYTHON=echo prints it instead)."""
+    env = dict(os.environ, PYTHON="echo", SHOTS=shots)
+    env["DATA"] = env["OUTPUT"] = os.path.dirname(REPO_ROOT)
+    result = subprocess.run(
+        ["bash", os.path.join(REPO_ROOT, "scripts", script), dataset, "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "shots, dataset, config, lambda_",
+    [
+        ("1", "dtd", "rn50_ep50", None),
+        ("4", "caltech101", "rn50_ep100", None),
+        ("8", "eurosat", "rn50", "0.8"),
+        ("16", "oxford_flowers", "rn50", "0.8"),
+        ("16", "caltech101", "rn50", None),
+        ("4", "dtd", "rn50_ep100", None),
+    ],
+)
+def test_prograd_few_shot_takes_the_authors_config_and_lambda(shots, dataset, config, lambda_):
+    command = script_command("prograd/few_shot.sh", dataset, shots)
+    assert f"configs/trainers/ProGrad/{config}.yaml" in command
+    assert ("TRAINER.PROGRAD.LAMBDA" in command) == (lambda_ is not None)
+    if lambda_ is not None:
+        assert f"TRAINER.PROGRAD.LAMBDA {lambda_}" in command
+
+
+@pytest.mark.parametrize(
+    "dataset, config", [("imagenet", "vit_b16_ep50"), ("sun397", "vit_b16_ep100")]
+)
+def test_prograd_trains_imagenet_for_50_epochs(dataset, config):
+    command = script_command("prograd/base2new_train.sh", dataset)
+    assert f"configs/trainers/ProGrad/{config}.yaml" in command

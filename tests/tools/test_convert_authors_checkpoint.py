@@ -290,3 +290,48 @@ def test_converting_into_a_run_that_has_the_checkpoint_refuses_and_keeps_it(tmp_
     assert len(errors) == 1 and errors[0].startswith("Error: ") and "already exists" in errors[0]
     assert (out / "model.pth.tar-20").read_bytes() == b"a user's checkpoint"
     assert not (tmp_path / "converted" / "prompt_average").exists()  # nothing half written
+
+
+def authors_prompt_learner_state(trainer, n_ctx=4, width=TEXT_WIDTH, embed_dim=32):
+    """What the authors' ProGrad and TCP trainers save: their prompt learner, the class-token
+    buffers included (TCP's also holds the meta-net)."""
+    state = {
+        "ctx": random(n_ctx, width, seed=0),
+        "token_prefix": torch.zeros(3, 1, width),
+        "token_suffix": torch.zeros(3, 77 - 1 - n_ctx, width),
+    }
+    if trainer == "TCP":
+        state["meta_net.linear1.weight"] = random(embed_dim // 4, embed_dim, seed=1)
+        state["meta_net.linear1.bias"] = random(embed_dim // 4, seed=2)
+        state["meta_net.linear2.weight"] = random(n_ctx * width, embed_dim // 4, seed=3)
+        state["meta_net.linear2.bias"] = random(n_ctx * width, seed=4)
+    return state
+
+
+@pytest.mark.parametrize("trainer, n_ctx", [("ProGrad", 16), ("TCP", 4)])
+def test_prograd_and_tcp_checkpoints_evaluate_with_the_authors_tensors(
+    trainer, n_ctx, tmp_path, toy_data_root, capsys
+):
+    state = authors_prompt_learner_state(trainer, n_ctx)
+    status, out = convert(tmp_path, trainer, state, folder="prompt_learner")
+    assert status == 0
+    assert f"TRAINER.{trainer.upper()}.N_CTX {n_ctx}" in capsys.readouterr().out
+    toy = SimpleNamespace(
+        root=toy_data_root, tiny_clip_path=os.path.join(toy_data_root, "tiny_clip.pt")
+    )
+    evaluation = make_trainer(trainer, toy, tmp_path / "eval")
+    evaluation.load_model(str(out), epoch=20)
+    learned = evaluation.model.learnable.state_dict()
+    expected = {name: value for name, value in state.items() if not name.startswith("token_")}
+    assert set(learned) == set(expected)
+    for name, value in expected.items():
+        assert torch.equal(learned[name], value), name
+    assert 0.0 <= evaluation.test() <= 100.0
+
+
+def test_tcp_meta_net_of_another_width_is_refused(tmp_path, capsys):
+    state = authors_prompt_learner_state("TCP")
+    state["meta_net.linear2.weight"] = random(3 * TEXT_WIDTH, 8, seed=3)
+    status, _ = convert(tmp_path, "TCP", state, folder="prompt_learner")
+    assert status != 0
+    assert "meta_net.linear2.weight" in capsys.readouterr().err

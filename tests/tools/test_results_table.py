@@ -144,4 +144,5 @@ def test_shipped_published_rows_fit_the_table(summary):
         "IVLP (paper)",
         "TCP (paper)",
         "HiCroPL (paper)",
+        "ProGrad (paper)",
     ]

@@ -12,6 +12,7 @@ TERMS = {
     "SEP": ("ce", "text_consistency", "visual_consistency", "prototype"),
     "PromptSRC": ("ce", "text", "image", "logits"),
     "CoOp": (),  # one term: the loss alone
+    "TCP": ("ce", "kg"),
 }
 
 
@@ -23,7 +24,7 @@ def meter_values(line, name):
 
 @pytest.mark.parametrize(
     "trainer_name",
-    ["CoOp", "KgCoOp", "PromptSRC", pytest.param("SEP", marks=pytest.mark.slow)],
+    ["CoOp", "KgCoOp", "PromptSRC", "TCP", pytest.param("SEP", marks=pytest.mark.slow)],
 )
 def test_every_loss_term_is_printed_and_written_to_tensorboard(trainer_name, toy, tmp_path, capsys):
     trainer = make_trainer(trainer_name, toy, tmp_path, "TRAIN.PRINT_FREQ", 1)
@@ -43,3 +44,16 @@ def test_every_loss_term_is_printed_and_written_to_tensorboard(trainer_name, toy
     assert {"train/loss", "train/acc"} <= logged
     assert {f"train/{name}" for name in terms} <= logged
     assert ("train/ce" in logged) == bool(terms)
+
+
+def test_prograd_logs_the_task_loss_it_descends_and_the_distillation_term(toy, tmp_path, capsys):
+    trainer = make_trainer("ProGrad", toy, tmp_path, "TRAIN.PRINT_FREQ", 1)
+    scalars = []
+    trainer.write_scalar = lambda tag, value, step=None: scalars.append(tag)
+    capsys.readouterr()
+    trainer.run_epoch()
+    lines = [line for line in capsys.readouterr().out.splitlines() if "batch [" in line]
+    assert len(lines) == trainer.num_batches
+    for line in lines:
+        assert meter_values(line, "loss") is not None and meter_values(line, "kl") is not None
+    assert {"train/loss", "train/kl", "train/acc"} <= set(scalars)

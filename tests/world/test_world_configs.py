@@ -14,7 +14,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 WORLD_CONFIGS = sorted(glob.glob(os.path.join(REPO, "configs", "trainers", "*", "world.yaml")))
 WORLD_BLOCKS, PUBLISHED_BLOCKS = 4, 12  # the world CLIP's encoders; ViT-B/16's
 WORLD_EPOCHS = 10
-DEPTH_KEYS = {"PROMPT_DEPTH", "PROMPT_DEPTH_TEXT", "PROMPT_DEPTH_VISION", "CROSS_LAYER"}
+DEPTH_KEYS = {
+    "PROMPT_DEPTH",
+    "PROMPT_DEPTH_TEXT",
+    "PROMPT_DEPTH_VISION",
+    "CROSS_LAYER",
+    "CLASS_TOKEN_DEPTH",
+}
 EPOCH_KEYS = {"GPA_MEAN", "GPA_STD"}
 
 
