@@ -1,6 +1,7 @@
 """Load a CLIP model by name (downloads into CLIP's cache) or from a local checkpoint file."""
 
 import difflib
+import hashlib
 import os
 import pickle
 import warnings
@@ -75,6 +76,17 @@ def load_clip_to_cpu(name_or_path, cache_dir=None):
         raise CLIPWeightsUnavailable(
             f'"{path}" is not a CLIP checkpoint that clip.build_model can read ({error}).'
         ) from error
+
+
+def weights_digest(clip_model):
+    """16 hex digits over every tensor of ``clip_model`` (name, dtype, shape, bytes, in name
+    order): equal exactly when two CLIPs hold the same weights, whatever file they came from."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(clip_model.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 class BackboneNotViT(ConfigError):

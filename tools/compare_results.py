@@ -17,7 +17,7 @@ import sys
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tools.results.aggregate import NoRunsFound, summarize  # noqa: E402
+from tools.results.aggregate import MixedCLIPs, NoRunsFound, summarize  # noqa: E402
 from tools.results.protocols import PROTOCOLS  # noqa: E402
 from tools.results.published import PUBLISHED_CSV, load_published  # noqa: E402
 from tools.results.table import RENDERERS, build_table  # noqa: E402
@@ -104,6 +104,9 @@ def main(argv=None):
         ]
         hint = f"; found {', '.join(present)}: pass --protocol" if present else ""
         print(f"error: {error}{hint}", file=sys.stderr)
+        return 2
+    except MixedCLIPs as error:
+        print(f"Error: {error}", file=sys.stderr)
         return 2
     published = load_published(args.published) if args.paper else None
     table = build_table(summary, published, spread=args.spread)

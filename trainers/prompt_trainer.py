@@ -18,7 +18,7 @@ from datasets.robust_reading import (
     check_corrupt_image_policy,
     readable_part,
 )
-from prompting.clip_loading import check_vit, load_clip_to_cpu
+from prompting.clip_loading import check_vit, load_clip_to_cpu, weights_digest
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import total_loss
@@ -278,6 +278,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         classnames = self.dm.dataset.classnames
         print(f"Loading CLIP (backbone: {cfg.MODEL.BACKBONE.NAME})")
         clip_model = load_clip_to_cpu(cfg.MODEL.BACKBONE.NAME)
+        self.clip_weights_digest = weights_digest(clip_model)  # recorded in result.json
         if self.NEEDS_VIT:
             check_vit(cfg.TRAINER.NAME, clip_model=clip_model)
         check_input_size(cfg, clip_model)
@@ -381,6 +382,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
                 total=getattr(self.evaluator, "_total", None),
                 correct=getattr(self.evaluator, "_correct", None),
                 unreadable=left_out,
+                clip_weights_digest=self.clip_weights_digest,
             )
             write_result_file(self.output_dir, record)
         return list(results.values())[0]
