@@ -78,11 +78,12 @@ def load_clip_to_cpu(name_or_path, cache_dir=None):
         ) from error
 
 
-def weights_digest(clip_model):
-    """16 hex digits over every tensor of ``clip_model`` (name, dtype, shape, bytes, in name
-    order): equal exactly when two CLIPs hold the same weights, whatever file they came from."""
+def weights_digest(state_dict):
+    """16 hex digits over every tensor of a CLIP ``state_dict`` (name, dtype, shape, bytes, in
+    name order): equal exactly when two CLIPs hold the same weights, whatever file they came
+    from."""
     digest = hashlib.sha256()
-    for name, tensor in sorted(clip_model.state_dict().items()):
+    for name, tensor in sorted(state_dict.items()):
         tensor = tensor.detach().cpu().contiguous()
         digest.update(f"{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
         digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())

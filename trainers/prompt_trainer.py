@@ -278,7 +278,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         classnames = self.dm.dataset.classnames
         print(f"Loading CLIP (backbone: {cfg.MODEL.BACKBONE.NAME})")
         clip_model = load_clip_to_cpu(cfg.MODEL.BACKBONE.NAME)
-        self.clip_weights_digest = weights_digest(clip_model)  # recorded in result.json
+        self.clip_weights_digest = weights_digest(clip_model.state_dict())  # for result.json
         if self.NEEDS_VIT:
             check_vit(cfg.TRAINER.NAME, clip_model=clip_model)
         check_input_size(cfg, clip_model)

@@ -105,7 +105,7 @@ def test_the_result_records_the_digest_of_the_clip_weights_it_used(toy, trained)
 
     with open(trained / "result.json") as f:
         recorded = json.load(f)["clip_weights_digest"]
-    assert recorded == weights_digest(load_clip_to_cpu(toy.tiny_clip_path))
+    assert recorded == weights_digest(load_clip_to_cpu(toy.tiny_clip_path).state_dict())
 
 
 def test_resumed_after_its_last_epoch_a_run_records_that_epoch(toy, trained, tmp_path, run_train):
