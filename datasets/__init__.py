@@ -21,5 +21,6 @@ from . import (  # noqa: F401  (imported to register)
     ucf101,
     world_noise,
     world_outline,
+    world_photo,
     world_tint,
 )

@@ -8,6 +8,7 @@ refused, naming the ``openclip:<arch>@<file>`` form that states it.
 """
 
 import difflib
+import hashlib
 import os
 import pickle
 import warnings
@@ -69,7 +70,12 @@ def resolve_clip_checkpoint(name_or_path, cache_dir=None):
 def clip_state_file(clip_model):
     """What ``torch.save`` writes for a CLIP of OpenAI's ``clip`` package that
     ``MODEL.BACKBONE.NAME <file>`` loads: its state dict and the activation it was built with."""
-    return {"state_dict": clip_model.state_dict(), "activation": BUILT_ACTIVATION}
+    return state_dict_file(clip_model.state_dict())
+
+
+def state_dict_file(state_dict):
+    """``clip_state_file`` of a CLIP given by its ``state_dict``."""
+    return {"state_dict": state_dict, "activation": BUILT_ACTIVATION}
 
 
 def load_clip_to_cpu(name_or_path, cache_dir=None):
@@ -123,6 +129,18 @@ def read_state_file(path):
         "tiny or world CLIP written before files recorded it: write it again "
         "(tools/make_tiny_clip.py, tools/pretrain_world_clip.py)."
     )
+
+
+def weights_digest(state_dict):
+    """16 hex digits over every tensor of a CLIP ``state_dict`` (name, dtype, shape, bytes, in
+    name order): equal exactly when two CLIPs hold the same weights, whatever file they came
+    from."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(state_dict.items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 class BackboneNotViT(ConfigError):

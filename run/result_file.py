@@ -32,8 +32,11 @@ def config_digest(cfg):
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def test_result_record(cfg, metrics, split, epoch, total=None, correct=None, unreadable=0):
-    """``unreadable``: images of the split left out because they cannot be read ("skip" policy)."""
+def test_result_record(
+    cfg, metrics, split, epoch, total=None, correct=None, unreadable=0, clip_weights_digest=None
+):
+    """``unreadable``: images of the split left out because they cannot be read ("skip" policy);
+    ``clip_weights_digest``: prompting.clip_loading.weights_digest of the CLIP the run used."""
     record = {key: float(value) for key, value in metrics.items()}
     record.update(
         total=total,
@@ -47,6 +50,7 @@ def test_result_record(cfg, metrics, split, epoch, total=None, correct=None, unr
         num_shots=cfg.DATASET.NUM_SHOTS,
         backbone=cfg.MODEL.BACKBONE.NAME,
         config_digest=config_digest(cfg),
+        clip_weights_digest=clip_weights_digest,
         epoch=epoch,
     )
     return record

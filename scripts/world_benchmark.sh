@@ -2,8 +2,8 @@
 # Base-to-new benchmark on the generated world: every method that has a
 # configs/trainers/<TRAINER>/world.yaml, on every world dataset (configs/datasets/world_*.yaml),
 # with seeds 1 2 3, through each method's own scripts/<method>/base2new_{train,test}.sh; then the
-# Base / New / HM table, mean ± sample sd over seeds (written as markdown and CSV), and the HM
-# plot.
+# Base / New / HM table, mean ± sample sd over seeds (written as markdown and CSV, printed with
+# the chance level and the worth of one test image), and the HM plot.
 # Usage: bash scripts/world_benchmark.sh
 # Environment: DATA (default world_data), OUTPUT (default output/world), SEEDS (default "1 2 3"),
 # DATASETS (default: all world datasets), METHODS (default: all with a world config, e.g.
@@ -21,7 +21,7 @@ read -r -a seeds <<< "${SEEDS:-1 2 3}"
 read -r -a datasets <<< "${DATASETS:-$(cd configs/datasets && ls world_*.yaml | sed 's/\.yaml$//' | tr '\n' ' ')}"
 read -r -a trainers <<< "${METHODS:-$(ls configs/trainers/*/world.yaml | cut -d/ -f3 | tr '\n' ' ')}"
 
-"$PYTHON" tools/pretrain_world_clip.py  # once per machine and code version, then reused
+"$PYTHON" tools/pretrain_world_clip.py  # the shipped CLIP, expanded into ~/.cache once
 "$PYTHON" tools/make_world_data.py --root "$DATA"
 
 script_dirs=()
@@ -77,5 +77,8 @@ table=(--datasets "${datasets[@]}" --seeds "${seeds[@]}")
 # mean ± sample sd over seeds (a spread needs two seeds or more)
 if [ "${#seeds[@]}" -ge 2 ]; then table+=(--spread); fi
 "$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --out "$OUTPUT/world_table.md"
+# what the numbers can mean: chance, and how much one test image moves a split's accuracy
+{ echo; "$PYTHON" tools/make_world_data.py --describe; } >> "$OUTPUT/world_table.md"
+cat "$OUTPUT/world_table.md"
 "$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --out "$OUTPUT/world_table.csv"
 "$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --plot "$OUTPUT/world_hm.png"

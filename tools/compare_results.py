@@ -22,7 +22,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from run.atomic_files import write_text_atomic  # noqa: E402
 from run.tool_cli import ToolArgumentParser, refuse, reports_user_errors  # noqa: E402
-from tools.results.aggregate import STD_KINDS, NoRunsFound, summarize  # noqa: E402
+from tools.results.aggregate import STD_KINDS, MixedCLIPs, NoRunsFound, summarize  # noqa: E402
 from tools.results.plot import PLOT_FORMATS  # noqa: E402
 from tools.results.protocols import PROTOCOLS  # noqa: E402
 from tools.results.published import PUBLISHED_CSV, load_published  # noqa: E402
@@ -151,6 +151,9 @@ def main(argv=None):
         ]
         hint = f"; found {', '.join(present)}: pass --protocol" if present else ""
         print(f"Error: {error}{hint}", file=sys.stderr)
+        return 2
+    except MixedCLIPs as error:
+        print(f"Error: {error}", file=sys.stderr)
         return 2
     published = load_published(args.published) if args.paper else None
     table = build_table(summary, published, spread=args.spread, std=args.std)

@@ -2,7 +2,8 @@
 
     python tools/make_world_data.py --root $DATA
 
-writes, for every dataset in datasets/world_*.py (WorldOutline, WorldNoise, WorldTint, ...),
+writes, for every dataset in datasets/world_*.py (WorldPhoto: the pretraining domain;
+WorldOutline, WorldNoise, WorldTint: shifted domains),
     $DATA/<world-...>/images/<colour_shape>/0001.png, ...
     $DATA/<world-...>/split_zhou_<Name>.json   (train/val/test, CoOp's split format)
 Each dataset holds its own 16 of the world's 48 colour-shape classes (base: the first 8 labels,
@@ -29,6 +30,7 @@ from run.tool_cli import (  # noqa: E402
     ToolArgumentParser,
     check_seed,
     check_writable_folder,
+    refuse,
     reports_user_errors,
 )
 from tools.world import vocabulary  # noqa: E402
@@ -36,7 +38,8 @@ from tools.world.build_files import source_digest  # noqa: E402
 from tools.world.render import render  # noqa: E402
 
 NUM_CLASSES = 16
-SPLIT_SIZES = {"train": 20, "val": 5, "test": 30}  # images per class
+# images per class; 100 test images: one image is 0.125 points of a split's 800
+SPLIT_SIZES = {"train": 20, "val": 5, "test": 100}
 STAMP_FILE = "world_stamp.json"
 
 
@@ -100,12 +103,29 @@ def write_world_dataset(dataset_cls, root, seed=0, image_size=32):
     return folder
 
 
+def split_summary():
+    """One line on what a base or new test split of every world dataset holds."""
+    classes = NUM_CLASSES // 2
+    images = classes * SPLIT_SIZES["test"]
+    return (
+        f"Each world base or new test split: {classes} classes (chance {100 / classes:.1f}%), "
+        f"{images} test images (one image = {100 / images:.3f} points)"
+    )
+
+
 @reports_user_errors
 def main(argv=None):
     parser = ToolArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", required=True, help="output folder (DATA / DATASET.ROOT)")
+    parser.add_argument("--root", help="output folder (DATA / DATASET.ROOT)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--describe", action="store_true", help="only print what a test split holds"
+    )
     args = parser.parse_args(argv)
+    if args.describe:
+        print(split_summary())
+        return 0
+    refuse(not args.root, "--root is required (or --describe)")
     check_seed(args.seed)
     check_writable_folder("--root", args.root)
     root = os.path.abspath(args.root)

@@ -21,7 +21,7 @@ from datasets.robust_reading import (
     readable_part,
 )
 from prompting.backbones import backbone_of, is_openclip_model
-from prompting.clip_loading import check_vit, load_clip_to_cpu
+from prompting.clip_loading import check_vit, load_clip_to_cpu, weights_digest
 from prompting.deep_prompt_model import DeepTextPrompts, IndependentPrompts, check_prompt_depth
 from prompting.prompt_learner import ContextPromptLearner, phrase_token_count
 from prompting.prompted_clip import PromptedCLIP, total_loss
@@ -308,6 +308,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
         cfg = self.cfg
         print(f"Loading CLIP (backbone: {cfg.MODEL.BACKBONE.NAME})")
         clip_model = load_clip_to_cpu(cfg.MODEL.BACKBONE.NAME)
+        self.clip_weights_digest = weights_digest(clip_model.state_dict())  # for result.json
         if self.NEEDS_VIT:
             check_vit(cfg.TRAINER.NAME, clip_model=clip_model)
         check_input_size(cfg, clip_model)
@@ -420,6 +421,7 @@ class PromptTrainer(DistributedHooks, TrainerX):
                 total=self.evaluator.total,
                 correct=self.evaluator.correct,
                 unreadable=left_out,
+                clip_weights_digest=self.clip_weights_digest,
             )
             write_result_file(self.output_dir, record)
         return list(results.values())[0]

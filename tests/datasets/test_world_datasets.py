@@ -22,9 +22,11 @@ def outline_root(tmp_path_factory):
 
 def test_every_world_dataset_is_registered_with_a_config_and_its_own_style():
     names = [cls.__name__ for cls in world_datasets()]
-    assert names == ["WorldNoise", "WorldOutline", "WorldTint"]
+    assert names == ["WorldNoise", "WorldOutline", "WorldPhoto", "WorldTint"]
     styles = {cls.style for cls in world_datasets()}
-    assert len(styles) == len(names) and "photo" not in styles  # each its own shifted domain
+    assert len(styles) == len(names)  # each its own domain
+    in_domain = [cls.__name__ for cls in world_datasets() if cls.style == "photo"]
+    assert in_domain == ["WorldPhoto"]  # the pretraining domain; the others are shifted
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     for cls in world_datasets():
         config = os.path.join(repo, "configs", "datasets", f"world_{cls.style}.yaml")
@@ -77,3 +79,14 @@ def test_datasets_hold_different_classes_and_rewriting_leaves_files_alone(outlin
 
     assert dataset_classes("WorldOutline", 0) != dataset_classes("WorldTint", 0)
     assert dataset_classes("WorldOutline", 0) == dataset_classes("WorldOutline", 0)
+
+
+def test_the_split_summary_states_chance_and_the_worth_of_one_test_image():
+    from tools.make_world_data import split_summary
+
+    classes = NUM_CLASSES // 2  # base and new each hold half of a dataset's classes
+    images = classes * SPLIT_SIZES["test"]
+    line = split_summary()
+    assert f"{classes} classes (chance {100 / classes:.1f}%)" in line
+    assert f"one image = {100 / images:.3f} points" in line
+    assert 100 / images <= 0.2  # well under the spreads over seeds the benchmark reports

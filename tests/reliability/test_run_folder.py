@@ -100,6 +100,14 @@ def test_the_same_run_in_another_folder_has_the_same_digest(toy, trained, tmp_pa
         assert digests == {json.load(f)["config_digest"]}
 
 
+def test_the_result_records_the_digest_of_the_clip_weights_it_used(toy, trained):
+    from prompting.clip_loading import load_clip_to_cpu, weights_digest
+
+    with open(trained / "result.json") as f:
+        recorded = json.load(f)["clip_weights_digest"]
+    assert recorded == weights_digest(load_clip_to_cpu(toy.tiny_clip_path).state_dict())
+
+
 def test_resumed_after_its_last_epoch_a_run_records_that_epoch(toy, trained, tmp_path, run_train):
     """Killed after its last checkpoint but before result.json: the rerun trains no epoch."""
     copy = tmp_path / "run"

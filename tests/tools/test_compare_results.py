@@ -108,3 +108,32 @@ def test_no_runs_of_the_protocol_is_an_error_naming_the_others(runs, capsys):
     write_base2new_tree(runs)
     assert main([runs.root, "--protocol", "few_shot"]) == 2
     assert "found base2new: pass --protocol" in capsys.readouterr().err
+
+
+def _write_coop_runs(runs, digests):
+    """CoOp's base-to-new runs on caltech101, one seed per entry of ``digests`` (the
+    clip_weights_digest each result.json records)."""
+    for seed, digest in enumerate(digests, start=1):
+        fields = {"clip_weights_digest": digest}
+        for stage, subsample in (("train_base", "base"), ("test_new", "new")):
+            runs.run(
+                runs.path("base2new", stage, "caltech101", "shots_16", *COOP, f"seed{seed}"),
+                90.0,
+                eval_only=stage == "test_new",
+                json_accuracy=90.0,
+                json_fields={**fields, "subsample": subsample, "seed": seed},
+            )
+
+
+def test_runs_of_two_different_clips_are_refused_in_one_table(runs, capsys):
+    _write_coop_runs(runs, ["aaaa000000000000", "aaaa000000000000", "bbbb111111111111"])
+    assert main([runs.root, "--datasets", "caltech101"]) == 2
+    err_lines = capsys.readouterr().err.strip().splitlines()
+    assert len(err_lines) == 1 and err_lines[0].startswith("Error: ")
+    assert "aaaa000000000000" in err_lines[0] and "bbbb111111111111" in err_lines[0]
+
+
+def test_runs_of_one_clip_make_a_table(runs, capsys):
+    _write_coop_runs(runs, ["aaaa000000000000"] * 3)
+    assert main([runs.root, "--datasets", "caltech101"]) == 0
+    assert "Error" not in capsys.readouterr().err

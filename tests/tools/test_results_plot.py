@@ -15,8 +15,8 @@ def test_hm_bar_chart_is_written_as_png(runs, tmp_path):
     summary = summarize(runs.root, PROTOCOLS["base2new"], datasets=BASE2NEW_DATASETS)
     path = tmp_path / "hm.png"
     drawn = plot_table(build_table(summary, load_published()), "HM", str(path))
-    # CoOp: 3 datasets + average; SEP: 2 datasets + average; 8 published averages with numbers.
-    assert drawn == 4 + 3 + 8
+    # CoOp: 3 datasets + average; SEP: 2 datasets + average; 9 published averages with numbers.
+    assert drawn == 4 + 3 + 9
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

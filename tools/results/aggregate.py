@@ -31,6 +31,10 @@ class NoRunsFound(Exception):
     """The output root holds no run of the requested protocol."""
 
 
+class MixedCLIPs(Exception):
+    """The runs of one table were made with CLIPs of different weights."""
+
+
 def harmonic_mean(base, new):
     """Harmonic mean of Base and New accuracy (0 when both are 0)."""
     return 2.0 * base * new / (base + new) if base + new > 0 else 0.0
@@ -160,6 +164,7 @@ class _Collector:
                 self.seed_dirs.setdefault(key, {}).setdefault(run.seed, run.path)
                 self.published_roles.add(stage.role)
         self.warnings = []
+        self.clip_digests = {}  # result.json's clip_weights_digest -> first run that has it
         self.runs_from_json = 0
         self.runs_from_log = 0
 
@@ -230,6 +235,8 @@ class _Collector:
                 values[seed] = result.metrics[self.metric]
                 if "backbone" in result.info:
                     backbones.add(result.info["backbone"])
+                if result.info.get("clip_weights_digest"):
+                    self.clip_digests.setdefault(result.info["clip_weights_digest"], result.run_dir)
             for seed in sorted(set(present) - set(self.seeds)):
                 self.warnings.append(f"ignored {present[seed]} (seed not in --seeds)")
             stats[dataset] = SeedStats(values, self.seeds)
@@ -500,6 +507,13 @@ def summarize(output_root, protocol, seeds=(1, 2, 3), metric="accuracy", dataset
         )
         for method in methods:
             summaries.append(_summarize_accuracy(collector, method, sources, targets))
+    if len(collector.clip_digests) > 1:
+        examples = "; ".join(f"{d} in {run}" for d, run in sorted(collector.clip_digests.items()))
+        raise MixedCLIPs(
+            f"the runs were made with {len(collector.clip_digests)} CLIPs of different weights "
+            f"(clip_weights_digest in result.json: {examples}): re-run them with one CLIP, "
+            "each into its own OUTPUT"
+        )
     return ProtocolSummary(
         protocol,
         tuple(seeds),
