@@ -20,7 +20,7 @@ README = os.path.join(REPO_ROOT, "README.md")
 
 # The first line of each bash block -> what runs its commands.
 EXERCISED_BY = {
-    "python3 -m venv .venv": "scripts/demo.sh (CI runs the demo)",
+    "python3 -m venv .venv": "scripts/demo.sh (the quick start; run by hand, not in CI)",
     "python -m pytest -q": ".ci/run",
     "bash scripts/world_benchmark.sh": "scripts/world_benchmark.sh (the recorded benchmark)",
     "export DATA=/path/to/datasets\nfor seed": (
@@ -43,6 +43,10 @@ EXERCISED_BY = {
     "git clone https://github.com/KaiyangZhou/Dassl.pytorch": (
         "tests/test_dassl_install.py::"
         "test_pip_install_editable_without_build_isolation_is_the_dassl_train_py_uses"
+    ),
+    "# 1. A folder of class sub-folders": (
+        "tests/world/test_own_data_readme_world.py::"
+        "test_readme_own_data_commands_with_the_world_clip"
     ),
     "python tools/convert_authors_checkpoint.py": (
         "tests/tools/test_convert_authors_checkpoint.py::"
