@@ -11,9 +11,12 @@ Images are read and preprocessed as in evaluation (the run's test transform and 
 in batches of ``DATALOADER.TEST.BATCH_SIZE``. An image's answer never depends on the other images
 of the call: a model whose images are coupled within a batch (``couples_batch_images``: SEP's
 default reference attention and batch token selection) is run on each image alone, i.e. with a
-batch of one, as docs/own_data.md explains and measures.
+batch of one, as docs/own_data.md explains and measures; so is a model whose forward pass moves
+its learned tensors (``forward_moves_learnable``: HiCroPL's in-place flow), each image from the
+tensors as loaded.
 """
 
+import copy
 import glob
 import os
 from dataclasses import dataclass
@@ -119,12 +122,23 @@ class Predictor:
         self.run_dir = run_dir
         self.load_epoch = load_epoch
         self._models = {}  # tuple of class names -> model
+        self._loaded_state = None  # the learned tensors as loaded, for forward_moves_learnable
 
     def model_for(self, classnames):
         key = tuple(classnames)
         if key not in self._models:
             self._models = {key: build_run_model(self.trainer, key, self.run_dir, self.load_epoch)}
+            model = self._models[key][0]
+            if model.forward_moves_learnable:
+                self._loaded_state = copy.deepcopy(model.learnable.state_dict())
         return self._models[key][0]
+
+    def answer_alone(self, model, image):
+        """``[1, n_cls]`` logits of one image, from the loaded tensors where a forward pass
+        moves them."""
+        if model.forward_moves_learnable:
+            model.learnable.load_state_dict(self._loaded_state)
+        return model(image[None])
 
     def classnames_or_own(self, classnames):
         if classnames:
@@ -161,8 +175,9 @@ class Predictor:
                 if images is None:
                     continue
                 images = images.to(device)
-                if model.couples_batch_images:  # each image alone: its answer is its own
-                    batch_logits = torch.cat([model(image[None]) for image in images])
+                if model.couples_batch_images or model.forward_moves_learnable:
+                    # each image alone: its answer is its own
+                    batch_logits = torch.cat([self.answer_alone(model, image) for image in images])
                 else:
                     batch_logits = model(images)
                 outputs.append(batch_logits.float().cpu())

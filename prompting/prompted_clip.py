@@ -59,6 +59,9 @@ class PromptedCLIP(nn.Module):
     - ``couples_batch_images``: True when an image's logits depend on the other images of its
       batch (SEP's reference attention and batch token selection); prediction then runs each
       image alone.
+    - ``forward_moves_learnable``: True when a forward pass writes into the learned tensors
+      (HiCroPL's in-place flow, as its authors' code does); prediction then runs each image
+      alone from the loaded tensors, so an answer is that of the first pass after loading.
 
     Model pieces take plain keyword arguments, never a config node: the trainer reads the
     config and passes values.
@@ -67,6 +70,7 @@ class PromptedCLIP(nn.Module):
     text_depends_on_image: bool = False
     class_bound_keys: tuple[str, ...] = ()
     couples_batch_images: bool = False
+    forward_moves_learnable: bool = False
 
     def __init__(self, clip_model: nn.Module) -> None:
         super().__init__()

@@ -52,6 +52,7 @@ class HiCroPLModel(PromptedCLIP):
         # In place, every forward pass moves the prompts (as the authors' evaluation does):
         # nothing may be cached.
         self.text_depends_on_image = learnable.flow == "in_place"
+        self.forward_moves_learnable = learnable.flow == "in_place"
 
     def text_features_of(self, text_prompts):
         learner = self.learnable.text.prompt_learner  # its ctx is text_prompts[0]
