@@ -52,7 +52,7 @@ def test_the_sweep_predicts_the_folder_every_script_writes(method, tmp_path):
     fake.write_text(FAKE_PYTHON)
     fake.chmod(0o755)
     output = tmp_path / "output"
-    env = dict(os.environ, PYTHON=str(fake), DATA=str(tmp_path), OUTPUT=str(output))
+    env = dict(os.environ, PYTHON=str(fake), DATA=str(tmp_path), OUTPUT=str(output), SHOTS="16")
     kinds = dataset_kinds(tmp_path)
     targets = {
         "base2new": list(kinds.values()),
