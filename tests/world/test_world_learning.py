@@ -22,7 +22,7 @@ from tools.world.clip_cache import world_clip_path
 pytestmark = pytest.mark.slow
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DATASET = "world_tint"
+DATASET = "world_outline"
 SHORT_RUN = ("OPTIM.MAX_EPOCH", "3")
 TUNED = sorted(
     os.path.basename(os.path.dirname(path))
@@ -35,7 +35,7 @@ TUNED = sorted(
 def world(tmp_path_factory):
     world_clip_path()  # the world configs name its link under ~/.cache
     root = tmp_path_factory.mktemp("world_data")
-    write_world_dataset(DATASET_REGISTRY.get("WorldTint"), str(root))
+    write_world_dataset(DATASET_REGISTRY.get("WorldOutline"), str(root))
     return {"DATA": str(root), "OUTPUT": str(tmp_path_factory.mktemp("output"))}
 
 
