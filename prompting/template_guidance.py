@@ -4,7 +4,7 @@ features of the dataset's hand-crafted prompts and the cross-entropy plus consis
 import torch.nn.functional as F
 
 from .prompted_clip import consistency_loss
-from .text_encoder import encode_prompts_normalized
+from .text_encoder import register_frozen_text_features
 
 
 class TemplateGuided:
@@ -18,11 +18,8 @@ class TemplateGuided:
 
     def register_template_features(self, clip_model, template_prompts, weight):
         self.weight = weight
-        print(f"Hand-crafted prompts: {template_prompts}")
-        self.register_buffer(
-            "template_text_features",
-            encode_prompts_normalized(clip_model, template_prompts),  # [n_cls, E]
-            persistent=False,
+        register_frozen_text_features(
+            self, "template_text_features", clip_model, template_prompts, "Hand-crafted prompts"
         )
 
     def training_loss(self, image, label):

@@ -155,3 +155,11 @@ def encode_prompts_normalized(clip_model, prompts, batch_size=256):
     """Frozen CLIP text features of plain-text prompts, L2-normalised, [n_prompts, embed_dim]."""
     features = encode_prompts(clip_model, prompts, batch_size)
     return features / features.norm(dim=-1, keepdim=True)
+
+
+def register_frozen_text_features(module, name, clip_model, prompts, label):
+    """Log ``prompts`` as ``label: [...]`` and keep frozen CLIP's normalised features of them as
+    ``module``'s non-persistent buffer ``name`` (``[n_cls, E]``): built once from the loaded CLIP,
+    rebuilt for whichever classes the model is built for, never saved in a checkpoint."""
+    print(f"{label}: {prompts}")
+    module.register_buffer(name, encode_prompts_normalized(clip_model, prompts), persistent=False)

@@ -12,7 +12,10 @@ from dassl.metrics import compute_accuracy
 from prompting.context_prompt_model import ContextPromptCLIP
 from prompting.prompt_learner import ContextPromptLearner
 from prompting.templates import check_template_table, hand_crafted_template
-from prompting.text_encoder import encode_prompts_normalized, tokenize
+from prompting.text_encoder import (
+    register_frozen_text_features,
+    tokenize,
+)
 from run.user_errors import ConfigError, ModelOptionError
 
 from .prompt_trainer import (
@@ -85,11 +88,8 @@ class ProGradModel(ContextPromptCLIP):
     ):
         super().__init__(clip_model, prompt_learner, checkpoint_text_blocks)
         self.temperature = temperature
-        print(f"Zero-shot prompts: {template_prompts}")
-        self.register_buffer(
-            "zero_shot_text_features",
-            encode_prompts_normalized(clip_model, template_prompts),  # [n_cls, E]
-            persistent=False,
+        register_frozen_text_features(
+            self, "zero_shot_text_features", clip_model, template_prompts, "Zero-shot prompts"
         )
 
     def training_loss(self, image, label):

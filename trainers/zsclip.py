@@ -6,7 +6,7 @@ from dassl.engine import TRAINER_REGISTRY
 
 from prompting.prompted_clip import PromptedCLIP, normalize
 from prompting.templates import hand_crafted_prompts
-from prompting.text_encoder import encode_prompts_normalized
+from prompting.text_encoder import register_frozen_text_features
 
 from .prompt_trainer import PromptTrainer
 
@@ -14,10 +14,7 @@ from .prompt_trainer import PromptTrainer
 class ZeroshotCLIPModel(PromptedCLIP):
     def __init__(self, clip_model, prompts):
         super().__init__(clip_model)
-        print(f"Prompts: {prompts}")
-        self.register_buffer(
-            "text_features_fixed", encode_prompts_normalized(clip_model, prompts), persistent=False
-        )
+        register_frozen_text_features(self, "text_features_fixed", clip_model, prompts, "Prompts")
 
     def compute_text_features(self):
         return self.text_features_fixed
