@@ -67,3 +67,47 @@ def test_per_image_options_leave_nothing_coupled_or_moving(trainer_name, toy, tm
     trainer = make_trainer(trainer_name, toy, tmp_path, *declared.PER_IMAGE_OPTIONS)
     assert not trainer.model.couples_batch_images
     assert not trainer.model.forward_moves_learnable
+
+
+def step_gradients(trainer, images, labels, loaded):
+    """The gradients one training step of ``trainer`` applies to the learned tensors as built,
+    computed on these images only (the optimiser does not move them; a forward pass may, so they
+    are loaded first). A tensor no gradient reaches counts as zeros."""
+    learnable = trainer.model.learnable
+    learnable.load_state_dict(loaded)
+    trainer.set_model_mode("train")
+    trainer.batch_idx, trainer.num_batches = 0, 2  # never the epoch's last batch
+    trainer.optim.step = lambda *args, **kwargs: None
+    trainer.forward_backward({"img": images, "label": labels})
+    return torch.cat(
+        [
+            (torch.zeros_like(p) if p.grad is None else p.grad).flatten()
+            for p in learnable.parameters()
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "trainer_name",
+    method_cases([name for name in TRAINED_METHODS if name not in BATCH_COUPLED_METHODS]),
+)
+def test_a_step_is_the_mean_of_its_images_unless_the_trainer_declares_a_coupling(
+    trainer_name, toy, tmp_path, tiny_clip
+):
+    """A loss that is a mean over independent images has a gradient that is the mean of its
+    halves' gradients; a training step that needs the whole batch (``TRAINING_STEP_COUPLING``)
+    does not."""
+    trainer = make_trainer(trainer_name, toy, tmp_path)
+    images, labels = fixed_batch(trainer)  # [4, 3, H, W]
+    loaded = {key: value.clone() for key, value in trainer.model.learnable.state_dict().items()}
+    whole = step_gradients(trainer, images, labels, loaded)
+    halves = [
+        step_gradients(trainer, *half, loaded) for half in zip(images.split(2), labels.split(2))
+    ]
+    mean_of_halves = (halves[0] + halves[1]) / 2
+    # a backward pass rounds about as often as its forward pass: twice the forward's bound
+    rtol = 2 * fp32_rtol(*clip_size(tiny_clip))
+    if trainers.trainer_class(trainer_name).TRAINING_STEP_COUPLING:
+        assert relative_error(mean_of_halves, whole) > 100 * rtol, "declared coupled, but is not"
+    else:
+        assert_close_in_norm(mean_of_halves, whole, rtol, f"{trainer_name}: step gradients")
