@@ -102,11 +102,16 @@ def assert_same_run(distributed_dir, single_dir, epochs):
 @pytest.mark.parametrize(
     "trainer,options",
     [
-        *((name, ()) for name in TRAINED_METHODS),
+        *(pytest.param(name, (), id=name) for name in TRAINED_METHODS),
         # the others load the best model once the main process has written it
-        (TRAINED_METHODS[0], ("TEST.FINAL_MODEL", "best_val")),
+        pytest.param(
+            TRAINED_METHODS[0], ("TEST.FINAL_MODEL", "best_val"), id=f"{TRAINED_METHODS[0]}-best"
+        ),
         # test batches of 11 leave a last batch of 1 that one process evaluates alone, uncoupled
-        *((name, ("DATALOADER.TEST.BATCH_SIZE", 11)) for name in BATCH_COUPLED_METHODS),
+        *(
+            pytest.param(name, ("DATALOADER.TEST.BATCH_SIZE", 11), id=f"{name}-last_batch_alone")
+            for name in BATCH_COUPLED_METHODS
+        ),
     ],
 )
 def test_two_processes_train_and_test_as_one_process_with_the_same_global_batch(
