@@ -4,9 +4,9 @@ import io
 import pytest
 from fake_run_writer import BASE2NEW_DATASETS, COOP, write_base2new_tree
 
+import trainers
 from tools.results.aggregate import summarize
 from tools.results.protocols import PROTOCOLS
-import trainers
 from tools.results.published import PublishedRow, load_published, published_name
 from tools.results.table import build_table, render_csv, render_markdown, render_text
 
