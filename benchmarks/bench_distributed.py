@@ -17,6 +17,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 import torch  # noqa: E402
 
+import trainers  # noqa: E402
 from benchmarks.measure import median, timed_runs  # noqa: E402
 from benchmarks.method_models import (  # noqa: E402
     ARCHITECTURES,
@@ -46,10 +47,22 @@ from run.tool_cli import (  # noqa: E402
 )
 
 
+def default_methods():
+    """The methods whose model couples the images of a batch (their step gathers the whole
+    batch across processes), then the first trained method, whose step needs no gathering."""
+    trained = [trainer for trainer in trainers.TRAINERS if trainer.LEARNER_NAME]
+    coupled = [
+        trainer.__name__
+        for trainer in trained
+        if trainer.image_batch_coupling(method_cfg(trainer.__name__, "tiny", "fp32"))
+    ]
+    return coupled + [trained[0].__name__]
+
+
 def parse_args(argv=None):
     parser = ToolArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="vit_b16")
-    parser.add_argument("--methods", nargs="+", default=["SEP", "CoOp"])
+    parser.add_argument("--methods", nargs="+", default=default_methods())
     parser.add_argument("--classes", type=int, default=100)
     parser.add_argument("--global-batch", type=int, nargs="+", default=[32])
     parser.add_argument("--precision", choices=("fp16", "fp32", "amp"), default="fp16")

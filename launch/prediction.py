@@ -9,8 +9,9 @@
 
 Images are read and preprocessed as in evaluation (the run's test transform and precision),
 in batches of ``DATALOADER.TEST.BATCH_SIZE``. An image's answer never depends on the other images
-of the call: a model whose images are coupled within a batch (``couples_batch_images``: SEP's
-default reference attention and batch token selection) is run on each image alone, i.e. with a
+of the call: a model whose images are coupled within a batch (``couples_batch_images``; its
+``batch_coupling`` says what couples them, e.g. SEP's default reference attention and batch token
+selection, and is printed when the model is loaded) is run on each image alone, i.e. with a
 batch of one, as docs/own_data.md explains and measures; so is a model whose forward pass moves
 its learned tensors (``forward_moves_learnable``: HiCroPL's in-place flow), each image from the
 tensors as loaded.
@@ -129,6 +130,11 @@ class Predictor:
         if key not in self._models:
             self._models = {key: build_run_model(self.trainer, key, self.run_dir, self.load_epoch)}
             model = self._models[key][0]
+            if model.couples_batch_images:
+                print(
+                    "Each image is classified alone (a batch of one), because "
+                    f"{'; and '.join(model.batch_coupling)}."
+                )
             if model.forward_moves_learnable:
                 self._loaded_state = copy.deepcopy(model.learnable.state_dict())
         return self._models[key][0]

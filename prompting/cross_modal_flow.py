@@ -73,6 +73,11 @@ def identical_copies(module, count):
 FLOWS = ("in_place", "differentiable")
 
 
+def flow_moves_prompts(flow: str) -> bool:
+    """Whether every forward pass writes the mapped prompts into the learned parameters."""
+    return flow == "in_place"
+
+
 class CrossModalPrompts(nn.Module):
     """HiCroPL's learned tensors: the text prompts (``text``, a ``DeepTextPrompts``), the visual
     prompts (``visual.<i>``, ``[n, Dv]``), the LKPs (``text_proxies.<i>`` for blocks ``< k``,

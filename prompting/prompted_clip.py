@@ -56,9 +56,13 @@ class PromptedCLIP(nn.Module):
       (CoCoOp); ``compute_text_features`` is then not cached at evaluation.
     - ``class_bound_keys``: keys of ``learnable.state_dict()`` tied to the training classes,
       not loaded when a checkpoint is evaluated on other classes.
-    - ``couples_batch_images``: True when an image's logits depend on the other images of its
-      batch (SEP's reference attention and batch token selection); prediction then runs each
-      image alone.
+    - ``batch_coupling``: what makes an image's logits depend on the other images of its
+      batch, one phrase per cause (SEP's reference attention axis and batch-mode token
+      selection); empty when nothing does. ``couples_batch_images`` is whether it is non-empty:
+      prediction then runs each image alone and says why, and the distributed tests check that
+      the coupled computation gathers the whole batch. A loss that is a batch mean couples no
+      logits; a training step that needs the whole batch's gradients is the trainer's
+      ``TRAINING_STEP_COUPLING``.
     - ``forward_moves_learnable``: True when a forward pass writes into the learned tensors
       (HiCroPL's in-place flow, as its authors' code does); prediction then runs each image
       alone from the loaded tensors, so an answer is that of the first pass after loading.
@@ -69,7 +73,7 @@ class PromptedCLIP(nn.Module):
 
     text_depends_on_image: bool = False
     class_bound_keys: tuple[str, ...] = ()
-    couples_batch_images: bool = False
+    batch_coupling: tuple[str, ...] = ()
     forward_moves_learnable: bool = False
 
     def __init__(self, clip_model: nn.Module) -> None:
@@ -78,6 +82,10 @@ class PromptedCLIP(nn.Module):
         self.logit_scale = clip_model.logit_scale
         self.learnable: nn.Module | None = None
         self._cached_text_features: torch.Tensor | None = None
+
+    @property
+    def couples_batch_images(self) -> bool:
+        return bool(self.batch_coupling)
 
     @property
     def dtype(self) -> torch.dtype:

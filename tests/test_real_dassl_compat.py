@@ -85,16 +85,10 @@ def test_trainer_runs_base_to_new_with_the_real_dassl(trainer, toy_data_root, tm
     with open(tmp_path / "base" / "log.txt") as f:
         log = f.read()
     assert "Finish training" in log and "Finished training" in log  # forks wait for either
-    terms = {
-        "KgCoOp": ("ce", "kg"),
-        "SEP": ("text_consistency", "prototype"),
-        "PromptSRC": ("text", "image", "logits"),
-        "ProGrad": ("kl",),
-        "TCP": ("ce", "kg"),
-    }
-    for term in terms.get(trainer, ()):  # Dassl's MetricMeter prints each loss_summary entry
+    declared = trainers.trainer_class(trainer)
+    for term in declared.LOGGED_LOSS_TERMS:  # Dassl's MetricMeter prints each loss_summary entry
         assert re.search(rf" {term} [\d.]+ \(", log), term
-    model_dir = [] if trainer == "ZeroshotCLIP" else ["--model-dir", str(tmp_path / "base")]
+    model_dir = ["--model-dir", str(tmp_path / "base")] if declared.LEARNER_NAME else []
     test = run_train_py(
         trainer,
         toy_data_root,

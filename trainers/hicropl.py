@@ -16,7 +16,7 @@ from prompting.class_descriptions import (
     read_descriptions,
     template_descriptions,
 )
-from prompting.cross_modal_flow import FLOWS, CrossModalPrompts
+from prompting.cross_modal_flow import FLOWS, CrossModalPrompts, flow_moves_prompts
 from prompting.deep_prompt_model import DeepTextPrompts
 from prompting.image_encoder import PromptedImageEncoder
 from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
@@ -51,8 +51,8 @@ class HiCroPLModel(PromptedCLIP):
         self.register_buffer("frozen_text_features", frozen_text_features, persistent=False)
         # In place, every forward pass moves the prompts (as the authors' evaluation does):
         # nothing may be cached.
-        self.text_depends_on_image = learnable.flow == "in_place"
-        self.forward_moves_learnable = learnable.flow == "in_place"
+        self.text_depends_on_image = flow_moves_prompts(learnable.flow)
+        self.forward_moves_learnable = flow_moves_prompts(learnable.flow)
 
     def text_features_of(self, text_prompts):
         learner = self.learnable.text.prompt_learner  # its ctx is text_prompts[0]
@@ -113,7 +113,13 @@ class HiCroPL(PromptTrainer):
     METHOD_CFG = "HICROPL"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep50_batch32_16ctx.yaml"
+    LOGGED_LOSS_TERMS = ("ce", "text", "image")
     TINY_DEPTH_OPTIONS = ("TRAINER.HICROPL.PROMPT_DEPTH", 2, "TRAINER.HICROPL.CROSS_LAYER", 1)
+    PER_IMAGE_OPTIONS = ("TRAINER.HICROPL.FLOW", "differentiable")  # the paper's flow
+
+    @classmethod
+    def forward_moves_learnable(cls, cfg):
+        return flow_moves_prompts(cfg.TRAINER.HICROPL.FLOW)
 
     @classmethod
     def config_node(cls):

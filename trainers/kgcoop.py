@@ -24,6 +24,7 @@ class KgCoOpModel(TemplateGuided, ContextPromptCLIP):
 class KgCoOp(PromptTrainer):
     METHOD_CFG = "KGCOOP"
     PUBLISHED_CONFIG = "vit_b16_ep100_ctxv1.yaml"
+    LOGGED_LOSS_TERMS = ("ce", "kg")
 
     @classmethod
     def config_node(cls):

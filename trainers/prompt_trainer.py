@@ -219,6 +219,15 @@ class PromptTrainer(DistributedHooks, TrainerX):
     - ``TINY_DEPTH_OPTIONS``: yacs options that fit its published prompt depths to the tiny CLIP
       of the tests and benchmarks (2 blocks per encoder, tools/make_tiny_clip.py).
     - ``IN_DEFAULT_BENCHMARK``: whether benchmarks/bench_trainers.py measures it by default.
+    - ``LOGGED_LOSS_TERMS``: the loss terms its training step logs beside ``loss`` and ``acc``
+      (every term of ``training_loss`` when there are several; () for a loss of one term).
+    - ``image_batch_coupling(cfg)``: its model's ``batch_coupling`` under ``cfg``, read from
+      the config without building the model (tests and tools choose their cases from it).
+    - ``TRAINING_STEP_COUPLING``: what in its training step needs the whole batch rather than a
+      mean over images, in words ("" when nothing does).
+    - ``forward_moves_learnable(cfg)``: its model's ``forward_moves_learnable`` under ``cfg``.
+    - ``PER_IMAGE_OPTIONS``: yacs options of its variant whose model neither couples a batch's
+      images nor moves its learned tensors in a forward pass, when its published one does.
 
     A new method is also listed in ``trainers/__init__.py``'s ``TRAINERS``.
     """
@@ -232,6 +241,9 @@ class PromptTrainer(DistributedHooks, TrainerX):
     TINY_DEPTH_OPTIONS: tuple = ()
     evaluator: Any  # Dassl's, counted (run/prediction_counts.py) once test() runs
     IN_DEFAULT_BENCHMARK = True
+    LOGGED_LOSS_TERMS: tuple[str, ...] = ()
+    TRAINING_STEP_COUPLING = ""
+    PER_IMAGE_OPTIONS: tuple = ()
 
     @classmethod
     def config_node(cls) -> CN:
@@ -239,6 +251,14 @@ class PromptTrainer(DistributedHooks, TrainerX):
         node = CN()
         node.PREC = "fp16"  # fp16 (CLIP in half), fp32 or amp
         return node
+
+    @classmethod
+    def image_batch_coupling(cls, cfg: CN) -> tuple[str, ...]:
+        return ()
+
+    @classmethod
+    def forward_moves_learnable(cls, cfg: CN) -> bool:
+        return False
 
     @property
     def method_cfg(self) -> CN:

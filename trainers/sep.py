@@ -15,7 +15,13 @@ from dassl.engine import TRAINER_REGISTRY
 from datasets.robust_reading import RobustDatasetWrapper
 from prompting.prompt_learner import ContextPromptLearner
 from prompting.prompted_clip import PromptedCLIP, consistency_loss, normalize
-from prompting.sep import ATTENTION_AXES, SELECTION_MODES, SEPImageEncoder, SEPTextEncoder
+from prompting.sep import (
+    ATTENTION_AXES,
+    SELECTION_MODES,
+    SEPImageEncoder,
+    SEPTextEncoder,
+    image_batch_coupling,
+)
 from prompting.templates import check_template_table, hand_crafted_prompts
 from prompting.text_encoder import encode_prompts_normalized
 from run.user_errors import ConfigError, ModelOptionError, UserError
@@ -63,10 +69,6 @@ class SEPModel(PromptedCLIP):
         checkpoint_text_blocks,
     ):
         super().__init__(clip_model)
-        self.couples_batch_images = (
-            selection_mode == "batch"
-            or token_fusion_kwargs.get("attention_axis", "reference") == "reference"
-        )
         self.proto_scale = proto_scale
         self.loss_weights = dict(loss_weights)
         prompt_learner = ContextPromptLearner(
@@ -83,6 +85,7 @@ class SEPModel(PromptedCLIP):
         self.prompted_image_encoder = SEPImageEncoder(
             clip_model, n_ctx_vision, fusion_layers, selection_mode, token_fusion_kwargs
         )
+        self.batch_coupling = self.prompted_image_encoder.batch_coupling
         print(
             f"Token fusion before text blocks {self.text_encoder.fusion_layers} and image "
             f"blocks {self.prompted_image_encoder.fusion_layers}"
@@ -213,6 +216,14 @@ class SEP(PromptTrainer):
     METHOD_CFG = "SEP"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_ep50_batch32.yaml"
+    LOGGED_LOSS_TERMS = ("ce", "text_consistency", "visual_consistency", "prototype")
+    # the paper's wording: each image attends to and selects from its own tokens
+    PER_IMAGE_OPTIONS = (
+        "TRAINER.SEP.ATTENTION_AXIS",
+        "per_input",
+        "TRAINER.SEP.SELECTION_MODE",
+        "sample",
+    )
 
     @classmethod
     def config_node(cls):
@@ -247,6 +258,11 @@ class SEP(PromptTrainer):
                 f'TRAINER.SEP.ATTENTION_AXIS "{sep_cfg.ATTENTION_AXIS}" is not one of '
                 f"{ATTENTION_AXES}"
             )
+
+    @classmethod
+    def image_batch_coupling(cls, cfg):
+        node = cfg.TRAINER.SEP
+        return image_batch_coupling(node.SELECTION_MODE, node.ATTENTION_AXIS)
 
     def build_custom_clip(self, classnames, clip_model):
         return sep_model(

@@ -8,7 +8,12 @@ from .fusion_layers import (
     default_fusion_layers,
     resolve_fusion_layers,
 )
-from .prompted_encoders import SEPImageEncoder, SEPTextEncoder, VisualPrompts
+from .prompted_encoders import (
+    SEPImageEncoder,
+    SEPTextEncoder,
+    VisualPrompts,
+    image_batch_coupling,
+)
 from .token_fusion import ATTENTION_AXES, TokenFusion
 from .token_selection import (
     SELECTION_MODES,
@@ -25,6 +30,7 @@ __all__ = [
     "TokenFusion",
     "VisualPrompts",
     "default_fusion_layers",
+    "image_batch_coupling",
     "resolve_fusion_layers",
     "text_representative_tokens",
     "visual_representative_tokens",

@@ -123,6 +123,24 @@ class VisualPrompts(nn.Module):
         self.fusion_modules = LayerwiseTokenFusion(fusion_layers, width, token_fusion_kwargs)
 
 
+def image_batch_coupling(selection_mode: str, attention_axis: str) -> tuple[str, ...]:
+    """What makes an image's features depend on the other images of its batch, one phrase per
+    cause (empty for the paper's "sample" selection and "per_input" axis). Text fusion couples
+    the classes only, which every batch holds whole."""
+    causes = []
+    if selection_mode == "batch":
+        causes.append(
+            'selection mode "batch" picks one set of representative tokens from the scores of '
+            "the whole batch"
+        )
+    if attention_axis == "reference":
+        causes.append(
+            'attention axis "reference": each image\'s prompt tokens attend to the '
+            "representative tokens of every image of the batch"
+        )
+    return tuple(causes)
+
+
 class SEPImageEncoder(PromptedImageEncoder):
     """CLIP's ViT with ``n_prompts`` appended prompt tokens, fused before each fusion layer.
 
@@ -158,6 +176,11 @@ class SEPImageEncoder(PromptedImageEncoder):
         self.selection_mode = selection_mode
         layers = resolve_fusion_layers(fusion_layers, self.depth, encoder="image encoder")
         self.visual_prompts = VisualPrompts(n_prompts, self.width, layers, token_fusion_kwargs)
+        fusions = list(self.visual_prompts.fusion_modules.values())
+        # without a fusion layer no token is selected or fused
+        self.batch_coupling = (
+            image_batch_coupling(selection_mode, fusions[0].attention_axis) if fusions else ()
+        )
         # Set while a batch is split over processes: gather_batch(rows) -> the whole batch's rows.
         self.gather_batch = None
 

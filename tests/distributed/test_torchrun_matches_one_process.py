@@ -1,8 +1,10 @@
 """``torchrun --nproc_per_node 2 train.py`` (gloo, CPU) against ``python train.py`` with the same
-global batch: the same weights (to float rounding), losses and test result, CoOp, SEP (whose
-reference attention axis and batch-mode selection couple the images of a batch), ProGrad (whose
-projection couples the batch's gradients) and TCP; a killed
-distributed run resumes to the uninterrupted one; an impossible split is one ``Error:`` line."""
+global batch: the same weights (to float rounding), losses and test result, for every trained
+method, those whose model couples the images of a batch (``image_batch_coupling``, e.g. SEP's
+reference attention axis and batch-mode selection) or whose training step needs the whole batch
+(``TRAINING_STEP_COUPLING``, ProGrad's projection) included: the coupled computation gathers the
+whole batch. A killed distributed run resumes to the uninterrupted one; an impossible split is one
+``Error:`` line."""
 
 import json
 import os
@@ -16,7 +18,7 @@ import pytest
 import torch
 
 from tests.reliability.train_args import REPO_ROOT, toy_argv, train_quietly
-from tests.trainers.helpers import TRAINED_METHODS
+from tests.trainers.helpers import BATCH_COUPLED_METHODS, TRAINED_METHODS
 
 # 12 training images in 3 batches of 4 (2 per process); resized, not randomly cropped: with
 # random augmentation each process would draw other crops than one process does.
@@ -100,12 +102,16 @@ def assert_same_run(distributed_dir, single_dir, epochs):
 @pytest.mark.parametrize(
     "trainer,options",
     [
-        *((name, ()) for name in TRAINED_METHODS),
+        *(pytest.param(name, (), id=name) for name in TRAINED_METHODS),
         # the others load the best model once the main process has written it
-        ("CoOp", ("TEST.FINAL_MODEL", "best_val")),
-        # the defaults couple the batch (reference axis, batch selection); test batches of 11
-        # leave a last batch of 1 that one process evaluates alone
-        ("SEP", ("DATALOADER.TEST.BATCH_SIZE", 11)),
+        pytest.param(
+            TRAINED_METHODS[0], ("TEST.FINAL_MODEL", "best_val"), id=f"{TRAINED_METHODS[0]}-best"
+        ),
+        # test batches of 11 leave a last batch of 1 that one process evaluates alone, uncoupled
+        *(
+            pytest.param(name, ("DATALOADER.TEST.BATCH_SIZE", 11), id=f"{name}-last_batch_alone")
+            for name in BATCH_COUPLED_METHODS
+        ),
     ],
 )
 def test_two_processes_train_and_test_as_one_process_with_the_same_global_batch(

@@ -22,6 +22,21 @@ TEST_BATCH_SIZE = 4
 NO_WARMUP = ("OPTIM.WARMUP_EPOCH", 0)
 
 
+def published_cfg(trainer_name):
+    """The project's defaults with ``trainer_name``'s published config merged (no data needed)."""
+    cfg = project_cfg_default()
+    cfg.merge_from_file(os.path.join(REPO_ROOT, "configs", "trainers", TRAINERS[trainer_name][1]))
+    return cfg
+
+
+# Trained methods whose published model couples the images of a batch, as their trainers declare.
+BATCH_COUPLED_METHODS = [
+    name
+    for name in TRAINED_METHODS
+    if trainers.trainer_class(name).image_batch_coupling(published_cfg(name))
+]
+
+
 def trainer_cfg(trainer_name, toy, output_dir, *opts, subsample="base", prec="fp32"):
     """The published config of ``trainer_name`` shrunk to the toy data: 2 shots, 1 epoch, CPU."""
     node, config_file = TRAINERS[trainer_name]

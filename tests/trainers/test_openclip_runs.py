@@ -31,12 +31,8 @@ from tests.scripts.test_baseline_scripts import (
     run_script,
     toy_options,
 )
-from tests.trainers.helpers import make_trainer
+from tests.trainers.helpers import BATCH_COUPLED_METHODS, TRAINED_METHODS, make_trainer
 from tools.make_tiny_openclip import write_tiny_openclip
-from trainers import tiny_depth_options
-
-# script folder -> (trainer name, config the script runs): the baselines' and SEP's
-SCRIPTS = {**METHODS, "sep": ("SEP", "vit_b16_ep50_batch32")}
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +49,13 @@ def with_backbone(options, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", sorted(SCRIPTS))
+@pytest.mark.parametrize("method", sorted(METHODS))
 def test_base2new_scripts_train_and_evaluate_new_classes_on_openclip(
     method, openclip_name, toy_data_root, tmp_path
 ):
-    trainer, config = SCRIPTS[method]
-    # the toy options of a trained baseline (of zero-shot CLIP's: no epochs), this method's depths
-    options = toy_options(toy_data_root, "zsclip" if method == "zsclip" else "coop")
-    depths = map(str, tiny_depth_options(trainer))
-    arguments = ("caltech101", "1", *with_backbone(options, openclip_name), *depths)
+    trainer, config = METHODS[method]
+    options = toy_options(toy_data_root, method)  # this method's depths included
+    arguments = ("caltech101", "1", *with_backbone(options, openclip_name))
     run_dirs = {}
     for phase, split, subsample in (("train", "train_base", "base"), ("test", "test_new", "new")):
         result = run_script(
@@ -79,9 +73,10 @@ def test_base2new_scripts_train_and_evaluate_new_classes_on_openclip(
             openclip_name,
         )
         run_dirs[phase] = run_dir
-    if trainer == "ZeroshotCLIP":
+    learner_name = TRAINER_REGISTRY.get(trainer).LEARNER_NAME
+    if not learner_name:  # trains nothing
         return
-    learner_dir = os.path.join(run_dirs["train"], TRAINER_REGISTRY.get(trainer).LEARNER_NAME)
+    learner_dir = os.path.join(run_dirs["train"], learner_name)
     checkpoint = torch.load(
         os.path.join(learner_dir, "model.pth.tar-1"), map_location="cpu", weights_only=True
     )
@@ -97,7 +92,7 @@ RESUME_OPTIONS = ("DATASET.NUM_SHOTS", 4, "OPTIM.MAX_EPOCH", 2, "OPTIM.WARMUP_EP
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trainer_name", ["SEP", "MaPLe"])
+@pytest.mark.parametrize("trainer_name", TRAINED_METHODS)
 def test_a_stopped_openclip_run_resumes_to_the_uninterrupted_result(
     trainer_name, openclip_name, toy, tmp_path
 ):
@@ -117,7 +112,10 @@ def test_a_stopped_openclip_run_resumes_to_the_uninterrupted_result(
 
 
 @pytest.mark.slow
-def test_two_processes_train_sep_on_openclip_as_one_process(openclip_name, toy, tmp_path):
+@pytest.mark.parametrize("trainer_name", BATCH_COUPLED_METHODS)
+def test_two_processes_train_a_batch_coupled_method_on_openclip_as_one_process(
+    trainer_name, openclip_name, toy, tmp_path
+):
     epochs = 2
     argv = {
         name: toy_argv(
@@ -126,7 +124,7 @@ def test_two_processes_train_sep_on_openclip_as_one_process(openclip_name, toy, 
             *EXACT_OPTIONS,
             "MODEL.BACKBONE.NAME",
             openclip_name,
-            trainer="SEP",
+            trainer=trainer_name,
             epochs=epochs,
         )
         for name in ("single", "distributed")
