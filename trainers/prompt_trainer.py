@@ -228,6 +228,11 @@ class PromptTrainer(DistributedHooks, TrainerX):
     - ``forward_moves_learnable(cfg)``: its model's ``forward_moves_learnable`` under ``cfg``.
     - ``PER_IMAGE_OPTIONS``: yacs options of its variant whose model neither couples a batch's
       images nor moves its learned tensors in a forward pass, when its published one does.
+    - ``AUTHORS_CHECKPOINT_LAYOUT``: the name of the layout of its authors' checkpoints that
+      tools/convert_authors_checkpoint.py converts ("independent", "coupled", "cross_modal",
+      "context_only", "class_aware"); None when none converts.
+    - ``AVERAGE_NAME``: the folder its running prompt-average sum is checkpointed in, when it
+      keeps one (PromptSRC's).
 
     A new method is also listed in ``trainers/__init__.py``'s ``TRAINERS``.
     """
@@ -244,6 +249,8 @@ class PromptTrainer(DistributedHooks, TrainerX):
     LOGGED_LOSS_TERMS: tuple[str, ...] = ()
     TRAINING_STEP_COUPLING = ""
     PER_IMAGE_OPTIONS: tuple = ()
+    AUTHORS_CHECKPOINT_LAYOUT: str | None = None
+    AVERAGE_NAME: str | None = None
 
     @classmethod
     def config_node(cls) -> CN:
