@@ -33,6 +33,7 @@ from benchmarks.method_models import (  # noqa: E402
 )
 from prompting.prompted_clip import total_loss  # noqa: E402
 from tools.make_tiny_openclip import build_tiny_openclip  # noqa: E402
+from trainers.sep import SEP  # noqa: E402
 
 MIB = 2**20
 COMPARED = ("vit_b16", "vit_l14")
@@ -90,7 +91,7 @@ def step_memory(method, arch, n_classes, batch):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--method", default="SEP")
+    parser.add_argument("--method", default=SEP.__name__)
     parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--json", help="also write the figures here")

@@ -42,9 +42,10 @@ from run.tool_cli import (  # noqa: E402
     reports_user_errors,
 )
 from tools.make_toy_data import TOY_CLASSES, draw_toy_image  # noqa: E402
+from trainers.sep import SEP  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_CONFIG = os.path.join(REPO_ROOT, "configs", "trainers", "SEP", "vit_b16_ep50_batch32.yaml")
+DEFAULT_CONFIG = os.path.join(REPO_ROOT, "configs", "trainers", SEP.__name__, SEP.PUBLISHED_CONFIG)
 
 
 def write_jpegs(folder, n_images, size, seed=0):

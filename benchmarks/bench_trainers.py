@@ -38,8 +38,14 @@ from benchmarks.method_models import (  # noqa: E402
     set_mode,
     train_step,
 )
-from benchmarks.report import add_ratios, breakdown_table, methods_table, variants_table  # noqa: E402
-from benchmarks.straightforward import VARIANTS  # noqa: E402
+from benchmarks.report import (  # noqa: E402
+    REFERENCE_METHOD,
+    add_ratios,
+    breakdown_table,
+    methods_table,
+    variants_table,
+)
+from benchmarks.straightforward import VARIANTS, VARIED_METHOD  # noqa: E402
 from run.atomic_files import write_json_atomic  # noqa: E402
 from run.tool_cli import (  # noqa: E402
     ToolArgumentParser,
@@ -81,7 +87,7 @@ def parse_args(argv=None):
         "--variants",
         nargs="*",
         default=["all"],
-        help=f"SEP variants: all, none or some of {', '.join(VARIANTS)}",
+        help=f"{VARIED_METHOD} variants: all, none or some of {', '.join(VARIANTS)}",
     )
     parser.add_argument("--steps", type=int, default=5, help="timed steps (median reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps before timing")
@@ -136,7 +142,7 @@ def selected_variants(args, device):
     unknown = [name for name in names if name not in VARIANTS]
     if unknown:
         raise SystemExit(f"Unknown --variants {unknown}; choose from {list(VARIANTS)}")
-    if "SEP" not in args.methods:
+    if VARIED_METHOD not in args.methods:
         return []
     run_precision = args.precision if device.type == "cuda" or args.precision != "fp16" else "fp32"
     chosen = []
@@ -300,13 +306,13 @@ def measure_row(method, variant, context, args):
             if "peak_total_mib" in memory:
                 row["train_peak_total_mib"] = memory["peak_total_mib"]
             check = (
-                method == "SEP"
+                method == VARIED_METHOD
                 and not args.no_attention_check
                 and (variant is None or variant.name == "explicit_attention")
             )
             if check:
                 row["attention_ops"] = diagnostic(attention_ops, built, image, label)
-            if method == "SEP" and variant is None and args.breakdown:
+            if method == VARIED_METHOD and variant is None and args.breakdown:
                 parts = diagnostic(sep_breakdown, built, image, label, args)
                 if isinstance(parts, dict):
                     context["breakdowns"].append(
@@ -393,9 +399,9 @@ def run(args):
                 ).to(device),
             }
             jobs = [(method, None) for method in args.methods]
-            jobs += [("SEP", variant) for variant in variants]
+            jobs += [(VARIED_METHOD, variant) for variant in variants]
             for method, variant in jobs:
-                label = method if variant is None else f"SEP[{variant.name}]"
+                label = method if variant is None else f"{method}[{variant.name}]"
                 print(f"[bench] {n_classes} classes, batch {batch_size}: {label}", flush=True)
                 try:
                     row = measure_row(method, variant, context, args)
@@ -430,10 +436,10 @@ def main(argv=None):
         f"({meta['cpu_count']} CPUs, {meta['torch_threads']} threads)  arch {args.arch}  "
         f"memory: {meta['memory_method']}"
     )
-    print("\nMethods (ratios: method / CoOp, same run)")
+    print(f"\nMethods (ratios: method / {REFERENCE_METHOD}, same run)")
     print(methods_table(report["results"]))
-    if any(row["method"] == "SEP" and row["variant"] for row in report["results"]):
-        print("\nSEP variants (ratios: variant / SEP default, same run)")
+    if any(row["method"] == VARIED_METHOD and row["variant"] for row in report["results"]):
+        print(f"\n{VARIED_METHOD} variants (ratios: variant / {VARIED_METHOD} default, same run)")
         print(variants_table(report["results"]))
         for name, about in meta["variants"].items():
             if any(row["variant"] == name for row in report["results"]):
@@ -444,9 +450,9 @@ def main(argv=None):
         if "attention_ops" in row
     }
     for name, names in ops.items():
-        print(f"\nAttention ops of SEP[{name}]'s step: {', '.join(names)}")
+        print(f"\nAttention ops of {VARIED_METHOD}[{name}]'s step: {', '.join(names)}")
     if report["breakdown"]:
-        print("\nSEP's step, part by part (each part timed on its own)")
+        print(f"\n{VARIED_METHOD}'s step, part by part (each part timed on its own)")
         print(breakdown_table(report["breakdown"]))
         keeps = {entry["frozen_image_features_keep_graph"] for entry in report["breakdown"]}
         print(f"frozen image features keep an autograd graph: {sorted(keeps)}")

@@ -2,6 +2,15 @@
 
 from tabulate import tabulate
 
+from benchmarks.straightforward import VARIED_METHOD
+from trainers.coop import CoOp
+
+# Every method's figures are divided by CoOp's, the plainest prompt learner (one learned context
+# through CLIP's text encoder), so that a ratio prices what a method adds to it; the rows keep
+# them as ``ratio_to_coop`` and the variants' ratios to their method's default as
+# ``ratio_to_sep``.
+REFERENCE_METHOD = CoOp.__name__
+
 # Figures given as ratios (plain quotients; for time and memory lower is better, for images/s
 # higher)
 RATIO_METRICS = (
@@ -25,17 +34,23 @@ def ratios(row, reference_row):
     return {metric: _ratio(row.get(metric), reference_row.get(metric)) for metric in RATIO_METRICS}
 
 
+def default_row(rows, method):
+    """``method``'s row without a variant, or None."""
+    return next((r for r in rows if r["method"] == method and r["variant"] is None), None)
+
+
 def add_ratios(rows):
-    """``ratio_to_coop`` on every row, ``ratio_to_sep`` on SEP's variants, per (classes, batch)."""
+    """``ratio_to_coop`` on every row, ``ratio_to_sep`` on the varied method's variants, per
+    (classes, batch)."""
     groups = {}
     for row in rows:
         groups.setdefault((row["classes"], row["batch_size"]), []).append(row)
     for group in groups.values():
-        coop = next((r for r in group if r["method"] == "CoOp" and r["variant"] is None), None)
-        sep = next((r for r in group if r["method"] == "SEP" and r["variant"] is None), None)
+        coop = default_row(group, REFERENCE_METHOD)
+        sep = default_row(group, VARIED_METHOD)
         for row in group:
             row["ratio_to_coop"] = ratios(row, coop)
-            if row["method"] == "SEP" and row["variant"] is not None:
+            if row["method"] == VARIED_METHOD and row["variant"] is not None:
                 row["ratio_to_sep"] = ratios(row, sep)
     return rows
 
@@ -51,7 +66,7 @@ def _times(value):
 
 
 def _label(row):
-    return row["method"] if row["variant"] is None else f"SEP[{row['variant']}]"
+    return row["method"] if row["variant"] is None else f"{row['method']}[{row['variant']}]"
 
 
 def _status(row):
@@ -65,14 +80,14 @@ def methods_table(rows):
         "method",
         "prec",
         "train ms",
-        "x CoOp",
+        f"x {REFERENCE_METHOD}",
         "train MiB",
-        "x CoOp",
+        f"x {REFERENCE_METHOD}",
         "eval img/s",
-        "x CoOp",
+        f"x {REFERENCE_METHOD}",
         "text feats ms",
         "eval MiB",
-        "x CoOp",
+        f"x {REFERENCE_METHOD}",
         "trained params",
         "note",
     ]
@@ -110,18 +125,18 @@ def variants_table(rows):
         "variant",
         "prec",
         "train ms",
-        "x SEP",
+        f"x {VARIED_METHOD}",
         "train MiB",
-        "x SEP",
+        f"x {VARIED_METHOD}",
         "eval img/s",
-        "x SEP",
+        f"x {VARIED_METHOD}",
         "eval MiB",
-        "x SEP",
+        f"x {VARIED_METHOD}",
         "note",
     ]
     body = []
     for row in rows:
-        if row["method"] != "SEP":
+        if row["method"] != VARIED_METHOD:
             continue
         ratio = row.get("ratio_to_sep") or {m: (1.0 if row.get(m) else None) for m in RATIO_METRICS}
         body.append(
@@ -145,7 +160,7 @@ def variants_table(rows):
 
 
 def breakdown_table(breakdowns):
-    header = ["classes", "batch", "part of SEP's step", "ms", "share of step"]
+    header = ["classes", "batch", f"part of {VARIED_METHOD}'s step", "ms", "share of step"]
     body = []
     for entry in breakdowns:
         step = entry["parts_ms"].get("full_step")

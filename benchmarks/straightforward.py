@@ -16,6 +16,12 @@ import torch.nn.functional as F
 from prompting.backbones import tokenizer_of
 from prompting.templates import hand_crafted_prompts
 from prompting.text_encoder import tokenize
+from trainers.sep import SEP
+
+# the trainer these variants fit: they patch its model (its frozen text features g0, its fused
+# attention, its text-length cut) and its config node; the benchmark runs them, its attention
+# check and its step breakdown for this method only
+VARIED_METHOD = SEP.__name__
 
 
 def explicit_scaled_dot_product_attention(

@@ -42,6 +42,7 @@ from run.config import project_cfg_default
 from run.config_merge import merge_config_file, merge_options
 from run.precision import autocast
 from run.user_errors import ConfigError, UserError
+from trainers.zsclip import ZeroshotCLIP
 
 
 class NoImages(UserError, FileNotFoundError):
@@ -231,7 +232,7 @@ def load_predictor(
         cfg = check_config_matches_run(cfg, config_file, opts, run_dir)
     else:
         cfg = project_cfg_default()
-        cfg.TRAINER.NAME = "ZeroshotCLIP"
+        cfg.TRAINER.NAME = ZeroshotCLIP.__name__
         if config_file:
             merge_config_file(cfg, config_file)
         merge_options(cfg, list(opts))

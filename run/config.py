@@ -85,8 +85,9 @@ def _parent_node(cfg, dotted_key):
 def setup_cfg(args, notes=None):
     """Defaults <- dataset config <- trainer config <- flags <- options; raises ConfigError.
 
-    The family's option names are read for ``args.trainer`` (run/config_aliases.py); a line
-    per rewrite is appended to ``notes``, for the run's log."""
+    The family's option names are read for ``args.trainer`` (the FAMILY_CONFIG_ALIASES it
+    registered, run/config_aliases.py); a line per rewrite is appended to ``notes``, for the
+    run's log."""
     cfg = project_cfg_default()
     trainer = getattr(args, "trainer", None)
     if args.dataset_config_file:

@@ -6,47 +6,29 @@ KgCoOp's and SEP's authors keep their options under ``TRAINER.COOP`` (KgCoOp's w
 documented aliases: each is rewritten to the key this project reads, with a one-line note that
 train.py prints into the run's log. An alias that has no faithful translation is refused with a
 message naming what to write instead.
+
+Each trainer declares its own table (``PromptTrainer.FAMILY_CONFIG_ALIASES``), which
+``trainers/__init__.py`` registers here by trainer name; a boolean ``CTX_INIT`` is read for
+every method config node that has a ``CTX_INIT`` phrase.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+from yacs.config import CfgNode
 
 from .user_errors import ConfigError
 
 # What KgCoOp's and SEP's prompt learners use when CTX_INIT is true: a fixed phrase
 # (and as many context tokens as it has words), whatever N_CTX says.
 FAMILY_INIT_PHRASE = "a photo of a"
-# SEP's authors pick the token-fusion blocks by an index into this table (TRAINER.COOP.L_IND);
-# index 0 is every block after the first, which is TRAINER.SEP.FUSION_LAYERS () here.
-SEP_FUSION_LAYER_TABLE = (
-    (),
-    (1, 2, 3, 4, 5, 6, 7, 8),
-    (5, 6, 7, 8, 9, 10, 11),
-    (1, 3, 5, 7, 9, 11),
-    (2, 4, 6, 8, 10),
-    (3, 6, 9),
-    (4, 8, 10),
-    (4, 8),
-    (4, 10),
-    (4, 6),
-    (8, 10),
-    (2,),
-    (6,),
-    (1,),
-    (3,),
-    (5,),
-    (7,),
-    (9,),
-    (10,),
-    (11,),
-)
 
 
 def _same(value, key):
     return value
 
 
-def _family_ctx_init(value, key):
+def family_ctx_init(value, key):
     """KgCoOp / SEP: ``True`` means their fixed phrase, ``False`` random context."""
     if isinstance(value, bool):
         return FAMILY_INIT_PHRASE if value else ""
@@ -66,18 +48,7 @@ def _ctx_init_false_only(value, key):
     return value
 
 
-def _sep_fusion_layers(value, key):
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f'"{key}" is an index into SEP\'s layer table, got {value!r}.')
-    if not 0 <= value < len(SEP_FUSION_LAYER_TABLE):
-        raise ConfigError(
-            f'"{key}" {value} is not an index of SEP\'s layer table (0..'
-            f"{len(SEP_FUSION_LAYER_TABLE) - 1}); give TRAINER.SEP.FUSION_LAYERS as a list."
-        )
-    return SEP_FUSION_LAYER_TABLE[value]
-
-
-def _only(expected, what):
+def only_value(expected, what):
     """A family option this trainer has no key for: its default value is what happens here
     anyway, any other value is refused."""
 
@@ -97,45 +68,32 @@ class Alias:
 
 IGNORED = Alias(None)
 
-KGCOOP_ALIASES = {
-    "TRAINER.COOP.N_CTX": Alias("TRAINER.KGCOOP.N_CTX"),
-    "TRAINER.COOP.CSC": Alias("TRAINER.KGCOOP.CSC"),
-    "TRAINER.COOP.CTX_INIT": Alias("TRAINER.KGCOOP.CTX_INIT", _family_ctx_init),
-    "TRAINER.COOP.W": Alias("TRAINER.KGCOOP.W"),
-    "TRAINER.COOP.PREC": Alias("TRAINER.KGCOOP.PREC"),
-    "TRAINER.COOP.CLASS_TOKEN_POSITION": Alias("TRAINER.KGCOOP.CLASS_TOKEN_POSITION"),
-    "TRAINER.COOP.ALPHA": IGNORED,  # declared by KgCoOp's train.py, read by no trainer
-}
-
-SEP_ALIASES = {
-    "TRAINER.COOP.N_CTX": Alias("TRAINER.SEP.N_CTX_TEXT"),
-    "TRAINER.COOP.N_CTX_V": Alias("TRAINER.SEP.N_CTX_VISION"),
-    "TRAINER.COOP.CTX_INIT": Alias("TRAINER.SEP.CTX_INIT", _family_ctx_init),
-    "TRAINER.COOP.W": Alias("TRAINER.SEP.W_TEXT"),
-    "TRAINER.COOP.W_V": Alias("TRAINER.SEP.W_VISUAL"),
-    "TRAINER.COOP.L_IND": Alias("TRAINER.SEP.FUSION_LAYERS", _sep_fusion_layers),
-    "TRAINER.COOP.PREC": Alias("TRAINER.SEP.PREC"),
-    "TRAINER.COOP.CSC": Alias(None, _only(False, "SEP has no class-specific context")),
-    "TRAINER.COOP.CLASS_TOKEN_POSITION": Alias(
-        None, _only("end", "SEP puts the class name after its context")
-    ),
-    "TRAINER.COOP.ALPHA": IGNORED,  # declared by SEP's train.py, read by no trainer
-}
-
-# Trainer name -> family key -> alias. Every trainer also takes a boolean CTX_INIT (below).
-ALIASES = {"KgCoOp": KGCOOP_ALIASES, "SEP": SEP_ALIASES}
-CTX_INIT_KEYS = tuple(
-    f"TRAINER.{node}.CTX_INIT"
-    for node in ("COOP", "COCOOP", "KGCOOP", "MAPLE", "IVLP", "PROMPTSRC", "SEP")
-)
+# Trainer name -> family key -> alias; filled by ``register_family_aliases``.
+FAMILY_ALIASES: dict[str, Mapping[str, Alias]] = {}
 
 
-def resolve_alias(key: str, value, trainer: str | None):
+def register_family_aliases(trainer: str, aliases: Mapping[str, Alias]) -> None:
+    """Read the family keys of ``aliases`` as ``trainer``'s (its FAMILY_CONFIG_ALIASES)."""
+    if trainer in FAMILY_ALIASES and FAMILY_ALIASES[trainer] != aliases:
+        raise ValueError(f"Two family config alias tables registered for {trainer}")
+    FAMILY_ALIASES[trainer] = aliases
+
+
+def _takes_boolean_ctx_init(key: str, cfg: CfgNode) -> bool:
+    """Whether ``key`` is the ``CTX_INIT`` phrase of a method config node of ``cfg``."""
+    parts = key.upper().split(".")
+    if len(parts) != 3 or parts[0] != "TRAINER" or parts[2] != "CTX_INIT":
+        return False
+    node = cfg.TRAINER.get(parts[1])
+    return isinstance(node, CfgNode) and isinstance(node.get("CTX_INIT"), str)
+
+
+def resolve_alias(key: str, value, trainer: str | None, cfg: CfgNode):
     """``(our key or None, value)`` for ``key``/``value`` as the family writes them, and a note
     for the log when anything was rewritten (``None`` otherwise)."""
-    alias = ALIASES.get(trainer, {}).get(key.upper())
+    alias = FAMILY_ALIASES.get(trainer or "", {}).get(key.upper())
     if alias is None:
-        if isinstance(value, bool) and key.upper() in CTX_INIT_KEYS:
+        if isinstance(value, bool) and _takes_boolean_ctx_init(key, cfg):
             translated = _ctx_init_false_only(value, key)
             return key, translated, f'{key} {value} read as {key} "{translated}" (random context)'
         return key, value, None

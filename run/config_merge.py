@@ -9,7 +9,7 @@ expected type.
 Configs of the CoOp family load as their authors wrote them: an int where a float is expected
 is widened (a float where an int is expected is still refused: it would be truncated), and the
 option names and values of KgCoOp's and SEP's authors are read as documented aliases of ours
-(run/config_aliases.py), each rewrite noted for the log.
+(run/config_aliases.py, the tables the trainers declare), each rewrite noted for the log.
 """
 
 import difflib
@@ -192,7 +192,7 @@ def resolved_mapping(mapping, cfg, trainer, source, notes):
     """``mapping`` with the family's aliases (run/config_aliases.py) rewritten to our keys."""
     resolved = {}
     for key, value in _leaves(mapping, cfg, source):
-        our_key, value, note = resolve_alias(key, value, trainer)
+        our_key, value, note = resolve_alias(key, value, trainer, cfg)
         if note is not None:
             notes.append(f"{note} ({source})")
         if our_key is None:
@@ -237,7 +237,7 @@ def merge_options(cfg, options, trainer=None, notes=None):
     merged = []
     for key, value in zip(options[0::2], options[1::2]):
         decoded = CfgNode._decode_cfg_value(value)
-        our_key, translated, note = resolve_alias(str(key), decoded, trainer)
+        our_key, translated, note = resolve_alias(str(key), decoded, trainer, cfg)
         if note is not None:
             notes.append(f"{note} ({COMMAND_LINE})")
         if our_key is None:

@@ -19,7 +19,8 @@ It prints the method options the checkpoint implies (token counts, depths); pass
 import os
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -35,15 +36,13 @@ from tools.checkpoint_conversion import (  # noqa: E402
     read_checkpoint,
     write_run,
 )
-from trainers.hicropl import HiCroPL  # noqa: E402
-from trainers.ivlp import IVLP  # noqa: E402
-from trainers.maple import MaPLe  # noqa: E402
-from trainers.prograd import ProGrad  # noqa: E402
-from trainers.promptsrc import PromptSRC  # noqa: E402
-from trainers.tcp import TCP  # noqa: E402
+from trainers import TRAINERS as ALL_TRAINERS  # noqa: E402
 
+# the trainers whose authors' checkpoints convert: those declaring the layout of them
 TRAINERS = {
-    trainer.__name__: trainer for trainer in (IVLP, MaPLe, PromptSRC, HiCroPL, ProGrad, TCP)
+    trainer.__name__: trainer
+    for trainer in ALL_TRAINERS
+    if trainer.AUTHORS_CHECKPOINT_LAYOUT is not None
 }
 CONTEXT = "text.prompt_learner.ctx"
 
@@ -69,16 +68,113 @@ class Series:
 @dataclass(frozen=True)
 class Layout:
     """The authors' learned tensors of one method: single tensors (source -> ours; those in
-    ``optional`` may be absent) and series of per-block tensors."""
+    ``optional`` may be absent) and series of per-block tensors, and what the converter checks
+    and prints for them."""
 
+    folder: str  # the authors' checkpoint folder in their run
     singles: dict
     series: tuple
+    # the method options under which this repository builds the converted tensors
+    implied_options: Callable[[dict], dict]
+    # checks of the converted tensors beyond the context's and prompt sets' shapes; each
+    # returns the shapes it expects of further tensors, by name pattern
+    checks: tuple[Callable[[dict, str], dict], ...] = ()
+    # how the printed evaluation command gets the rest of the authors' options ({node}: the
+    # method's config node)
+    evaluation_note: str = (
+        "and TRAINER.{node}.CTX_INIT as in the authors' run; their configs use \"a photo of a\""
+    )
     optional: tuple = ()
     aliases: tuple = ()  # (source, single's source): a second key of the same tensor, dropped
     context: str = CONTEXT  # our name of the input context
 
 
+def text_depth(converted):
+    """The number of text prompt sets: the context and one per deeper block."""
+    return 1 + sum(name.startswith("text.deep.") for name in converted)
+
+
+def context_options(converted, n_ctx):
+    return {"N_CTX": n_ctx}
+
+
+def coupled_options(converted, n_ctx):
+    return {"N_CTX": n_ctx, "PROMPT_DEPTH": text_depth(converted)}
+
+
+def cross_modal_options(converted, n_ctx):
+    cross_layer = sum(re.fullmatch(r"text_proxies\.\d+\.token", k) is not None for k in converted)
+    return {**coupled_options(converted, n_ctx), "CROSS_LAYER": cross_layer}
+
+
+def independent_options(converted, n_ctx):
+    options = {
+        "N_CTX_TEXT": n_ctx,
+        "PROMPT_DEPTH_TEXT": text_depth(converted),
+        "PROMPT_DEPTH_VISION": 0,
+    }
+    visual = [name for name in converted if name.startswith("visual.")]
+    if visual:
+        options["N_CTX_VISION"] = converted["visual.0"].shape[0]
+        options["PROMPT_DEPTH_VISION"] = len(visual)
+    return options
+
+
+def check_cross_modal_counts(converted, context, trainer):
+    """HiCroPL: one visual set per text set, as many tokens, and one LKP per block."""
+    depth = text_depth(converted)
+    counts = {
+        "visual": sum(re.fullmatch(r"visual\.\d+", name) is not None for name in converted),
+        "proxies": sum(
+            re.fullmatch(r"\w+_proxies\.\d+\.token", name) is not None for name in converted
+        ),
+    }
+    for what, count in counts.items():
+        if count != depth:
+            raise ConversionError(f"{count} {what} for {depth} text prompt sets: one per block")
+    n_ctx = context.shape[0]
+    if converted["visual.0"].shape[0] != n_ctx:
+        raise ConversionError(
+            f"{converted['visual.0'].shape[0]} visual tokens per block, {n_ctx} text: HiCroPL "
+            "uses one count for both"
+        )
+    return {}
+
+
+def check_coupling(converted, context, trainer):
+    """MaPLe: coupling layers ``Dt -> Dv``, one per text prompt set."""
+    vision_width = converted["coupling.0.weight"].shape[0]
+    n_sets = text_depth(converted)
+    for index in range(n_sets + 1):
+        for part in ("weight", "bias"):
+            name = f"coupling.{index}.{part}"
+            if (name in converted) != (index < n_sets):
+                state = "is missing" if index < n_sets else "has no text prompt set"
+                raise ConversionError(
+                    f'"{source_name(name, trainer)}" {state}: MaPLe has one coupling layer '
+                    "per text prompt set"
+                )
+    return {
+        r"coupling\.\d+\.weight": (vision_width, context.shape[1]),
+        r"coupling\.\d+\.bias": (vision_width,),
+    }
+
+
+def check_class_aware_meta_net(converted, context, trainer):
+    """TCP: the meta-net makes n_ctx class-aware tokens of the text width."""
+    expected_rows = context.shape[0] * context.shape[1]
+    rows = converted["meta_net.linear2.weight"].shape[0]
+    if rows != expected_rows:
+        raise ConversionError(
+            f'"meta_net.linear2.weight" makes {rows} values per class, expected n_ctx x width '
+            f"= {expected_rows} for the context's {tuple(context.shape)}"
+        )
+    return {}
+
+
 INDEPENDENT = Layout(
+    folder="VLPromptLearner",
+    implied_options=independent_options,
     singles={"prompt_learner.ctx": CONTEXT, "image_encoder.VPT": "visual.0"},
     series=(
         # the set replacing the context before text block i is our text.deep.<i - 1>
@@ -88,6 +184,9 @@ INDEPENDENT = Layout(
     optional=("image_encoder.VPT",),  # no visual prompts (PROMPT_DEPTH_VISION 0)
 )
 COUPLED = Layout(
+    folder="MultiModalPromptLearner",
+    implied_options=coupled_options,
+    checks=(check_coupling,),
     singles={
         "prompt_learner.ctx": CONTEXT,
         "prompt_learner.proj.weight": "coupling.0.weight",
@@ -115,6 +214,11 @@ MAPPER = (
 AUTHORS_MAPPERS = {"text2visual_net": "text_to_visual", "visual2text_net": "visual_to_text"}
 AUTHORS_PROXIES = {"text": "text_proxies", "visual": "visual_proxies"}
 CROSS_MODAL = Layout(
+    folder="VLPromptLearner",
+    implied_options=cross_modal_options,
+    checks=(check_cross_modal_counts,),
+    evaluation_note=Layout.evaluation_note
+    + ', which their HiCroPL code ignores above 4 tokens: then CTX_INIT ""',
     singles={
         "prompt_learner.ctx": CONTEXT,
         **{
@@ -144,18 +248,27 @@ CROSS_MODAL = Layout(
     aliases=(("prompt_learner.cross_prompts_text.0", "prompt_learner.ctx"),),
 )
 # ProGrad's and TCP's prompt learners keep our names (the meta-net's layers included)
-CONTEXT_ONLY = Layout(singles={"ctx": "ctx"}, series=(), context="ctx")
-META_NET = tuple(f"meta_net.linear{i}.{part}" for i in (1, 2) for part in ("weight", "bias"))
-CLASS_AWARE = Layout(
-    singles={"ctx": "ctx", **{name: name for name in META_NET}}, series=(), context="ctx"
+CONTEXT_ONLY = Layout(
+    folder="prompt_learner",
+    singles={"ctx": "ctx"},
+    series=(),
+    context="ctx",
+    implied_options=context_options,
+    evaluation_note="with the published config, whose other options build the authors' prompts",
 )
+META_NET = tuple(f"meta_net.linear{i}.{part}" for i in (1, 2) for part in ("weight", "bias"))
+CLASS_AWARE = replace(
+    CONTEXT_ONLY,
+    singles={"ctx": "ctx", **{name: name for name in META_NET}},
+    checks=(check_class_aware_meta_net,),
+)
+# by the name a trainer declares as its AUTHORS_CHECKPOINT_LAYOUT
 LAYOUTS = {
-    "IVLP": INDEPENDENT,
-    "PromptSRC": INDEPENDENT,
-    "MaPLe": COUPLED,
-    "HiCroPL": CROSS_MODAL,
-    "ProGrad": CONTEXT_ONLY,
-    "TCP": CLASS_AWARE,
+    "independent": INDEPENDENT,
+    "coupled": COUPLED,
+    "cross_modal": CROSS_MODAL,
+    "context_only": CONTEXT_ONLY,
+    "class_aware": CLASS_AWARE,
 }
 # Frozen CLIP (the authors' checkpoints hold the whole model; PromptSRC's second image encoder
 # included) and the per-class token buffers: not learned, left out. A key naming a prompt is
@@ -166,10 +279,20 @@ FROZEN = re.compile(
 )
 
 
+def layout_of(trainer: str) -> Layout:
+    """The layout of the authors' checkpoints of ``trainer``, as the trainer declares it."""
+    if trainer not in TRAINERS:
+        raise ConversionError(
+            f"{trainer} declares no layout of the authors' checkpoints (its "
+            f"AUTHORS_CHECKPOINT_LAYOUT): converted are {', '.join(sorted(TRAINERS))}"
+        )
+    return LAYOUTS[TRAINERS[trainer].AUTHORS_CHECKPOINT_LAYOUT]
+
+
 def convert_state_dict(state, trainer):
     """Our learnable module's state_dict from the authors' model state_dict; raises
     ConversionError naming the first key that does not fit ``trainer``'s layout."""
-    layout = LAYOUTS[trainer]
+    layout = layout_of(trainer)
     converted, found = {}, {series: {} for series in layout.series}
     state = drop_aliases(state, layout)
     for key, value in state.items():
@@ -211,44 +334,16 @@ def drop_aliases(state, layout):
     return state
 
 
-def check_cross_modal_counts(converted):
-    """HiCroPL: one visual set per text set, as many tokens, and one LKP per block."""
-    depth = 1 + sum(name.startswith("text.deep.") for name in converted)
-    counts = {
-        "visual": sum(re.fullmatch(r"visual\.\d+", name) is not None for name in converted),
-        "proxies": sum(
-            re.fullmatch(r"\w+_proxies\.\d+\.token", name) is not None for name in converted
-        ),
-    }
-    for what, count in counts.items():
-        if count != depth:
-            raise ConversionError(f"{count} {what} for {depth} text prompt sets: one per block")
-    n_ctx = converted[CONTEXT].shape[0]
-    if converted["visual.0"].shape[0] != n_ctx:
-        raise ConversionError(
-            f"{converted['visual.0'].shape[0]} visual tokens per block, {n_ctx} text: HiCroPL "
-            "uses one count for both"
-        )
-
-
 def check_shapes(converted, trainer):
-    """Text sets ``[n, Dt]`` as the context, visual sets ``[m, Dv]`` alike, MaPLe's coupling
-    layers ``Dt -> Dv`` and one per text set."""
-    context_name = LAYOUTS[trainer].context
-    context = converted[context_name]
+    """Text sets ``[n, Dt]`` as the context, visual sets ``[m, Dv]`` alike, and what the
+    layout's own checks expect."""
+    layout = layout_of(trainer)
+    context = converted[layout.context]
     if context.dim() != 2:
         raise ConversionError(
-            f'"{source_name(context_name, trainer)}" has shape {tuple(context.shape)}: expected '
-            "[n_ctx, width], one context shared by the classes"
+            f'"{source_name(layout.context, trainer)}" has shape {tuple(context.shape)}: '
+            "expected [n_ctx, width], one context shared by the classes"
         )
-    if trainer == "TCP":  # the meta-net makes n_ctx class-aware tokens of the text width
-        expected_rows = context.shape[0] * context.shape[1]
-        rows = converted["meta_net.linear2.weight"].shape[0]
-        if rows != expected_rows:
-            raise ConversionError(
-                f'"meta_net.linear2.weight" makes {rows} values per class, expected n_ctx x width '
-                f"= {expected_rows} for the context's {tuple(context.shape)}"
-            )
     expected = {r"text\.deep\.\d+": tuple(context.shape)}
     if "visual.0" in converted:
         expected[r"visual\.\d+"] = tuple(converted["visual.0"].shape)
@@ -257,22 +352,8 @@ def check_shapes(converted, trainer):
             f'"{source_name("visual.0", trainer)}" is missing (the checkpoint '
             "has deeper visual prompts)"
         )
-    if trainer == "HiCroPL":
-        check_cross_modal_counts(converted)
-    if trainer == "MaPLe":
-        vision_width = converted["coupling.0.weight"].shape[0]
-        expected[r"coupling\.\d+\.weight"] = (vision_width, context.shape[1])
-        expected[r"coupling\.\d+\.bias"] = (vision_width,)
-        n_sets = 1 + sum(name.startswith("text.deep.") for name in converted)
-        for index in range(n_sets + 1):
-            for part in ("weight", "bias"):
-                name = f"coupling.{index}.{part}"
-                if (name in converted) != (index < n_sets):
-                    state = "is missing" if index < n_sets else "has no text prompt set"
-                    raise ConversionError(
-                        f'"{source_name(name, trainer)}" {state}: MaPLe has one coupling layer '
-                        "per text prompt set"
-                    )
+    for check in layout.checks:
+        expected.update(check(converted, context, trainer))
     for name, value in converted.items():
         for pattern, shape in expected.items():
             if re.fullmatch(pattern, name) and tuple(value.shape) != shape:
@@ -286,7 +367,7 @@ def check_shapes(converted, trainer):
 
 def source_name(name, trainer):
     """The authors' key of our tensor ``name``."""
-    layout = LAYOUTS[trainer]
+    layout = layout_of(trainer)
     for source, target in layout.singles.items():
         if target == name:
             return source
@@ -299,45 +380,37 @@ def source_name(name, trainer):
 
 def implied_options(converted, trainer):
     """The method options under which this repository builds the converted tensors."""
-    n_ctx = converted[LAYOUTS[trainer].context].shape[0]
-    if trainer in ("ProGrad", "TCP"):
-        return {"N_CTX": n_ctx}
-    depth = 1 + sum(name.startswith("text.deep.") for name in converted)
-    if trainer == "MaPLe":
-        return {"N_CTX": n_ctx, "PROMPT_DEPTH": depth}
-    if trainer == "HiCroPL":
-        cross_layer = sum(
-            re.fullmatch(r"text_proxies\.\d+\.token", k) is not None for k in converted
-        )
-        return {"N_CTX": n_ctx, "PROMPT_DEPTH": depth, "CROSS_LAYER": cross_layer}
-    options = {"N_CTX_TEXT": n_ctx, "PROMPT_DEPTH_TEXT": depth, "PROMPT_DEPTH_VISION": 0}
-    visual = [name for name in converted if name.startswith("visual.")]
-    if visual:
-        options["N_CTX_VISION"] = converted["visual.0"].shape[0]
-        options["PROMPT_DEPTH_VISION"] = len(visual)
-    return options
+    layout = layout_of(trainer)
+    return layout.implied_options(converted, converted[layout.context].shape[0])
 
 
 def run_states(converted, trainer):
-    """The model folders of this repository's run: the learned tensors, and for PromptSRC its
-    prompt-aggregation sum, which for a finished run equals the aggregated prompts saved."""
-    states = {TRAINERS[trainer].LEARNER_NAME: converted}
-    if trainer == "PromptSRC":
-        states[PromptSRC.AVERAGE_NAME] = {sum_buffer_name(k): v for k, v in converted.items()}
+    """The model folders of this repository's run: the learned tensors, and for a method that
+    keeps a prompt-average sum (PromptSRC) that sum, which for a finished run equals the
+    averaged prompts saved."""
+    method = TRAINERS[trainer]
+    states = {method.LEARNER_NAME: converted}
+    if method.AVERAGE_NAME is not None:
+        states[method.AVERAGE_NAME] = {sum_buffer_name(k): v for k, v in converted.items()}
     return states
+
+
+def folders_help():
+    """Where each converted method's authors' run keeps its checkpoints."""
+    trainers_in = {}
+    for name in sorted(TRAINERS):
+        trainers_in.setdefault(layout_of(name).folder, []).append(name)
+    return "the authors' checkpoint: " + ", ".join(
+        f"<run>/{folder}/model.pth.tar-N ({', '.join(names)})"
+        for folder, names in trainers_in.items()
+    )
 
 
 @reports_user_errors
 def main(argv=None):
     parser = ToolArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trainer", required=True, choices=sorted(LAYOUTS))
-    parser.add_argument(
-        "--src",
-        required=True,
-        help="the authors' checkpoint: <run>/VLPromptLearner/model.pth.tar-N (IVLP, PromptSRC, "
-        "HiCroPL), <run>/MultiModalPromptLearner/model.pth.tar-N (MaPLe) or "
-        "<run>/prompt_learner/model.pth.tar-N (ProGrad, TCP)",
-    )
+    parser.add_argument("--trainer", required=True, choices=sorted(TRAINERS))
+    parser.add_argument("--src", required=True, help=folders_help())
     parser.add_argument("--out", required=True, help="run folder to write")
     args = parser.parse_args(argv)
     check_paths(args.src, args.out)
@@ -350,17 +423,7 @@ def main(argv=None):
         f"TRAINER.{node}.{key} {value}"
         for key, value in implied_options(converted, args.trainer).items()
     )
-    rest = (
-        "with the published config, whose other options build the authors' prompts"
-        if args.trainer in ("ProGrad", "TCP")
-        else f"and TRAINER.{node}.CTX_INIT as in the authors' run; their configs use "
-        '"a photo of a"'
-        + (
-            ', which their HiCroPL code ignores above 4 tokens: then CTX_INIT ""'
-            if args.trainer == "HiCroPL"
-            else ""
-        )
-    )
+    rest = layout_of(args.trainer).evaluation_note.format(node=node)
     print(
         f"Evaluate with: python train.py --trainer {args.trainer} --eval-only --model-dir "
         f"{args.out} --load-epoch {epoch} ... {options} ({rest})"

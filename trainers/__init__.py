@@ -1,5 +1,5 @@
 """Trainers; importing this package registers them in Dassl's TRAINER_REGISTRY and their config
-nodes in ``run.config``.
+nodes in ``run.config`` and their family config aliases in ``run.config_aliases``.
 
 ``TRAINERS`` lists every method once; the benchmark's, the tests' and the results tools' method
 tables derive from it and from each trainer's declarations.
@@ -9,6 +9,7 @@ import dassl_setup  # noqa: F401  (before any dassl import)
 
 # isort: split
 from run.config import register_method_node
+from run.config_aliases import register_family_aliases
 
 from .cocoop import CoCoOp
 from .coop import CoOp
@@ -38,6 +39,7 @@ TRAINERS = (
 
 for _trainer in TRAINERS:
     register_method_node(_trainer.METHOD_CFG, _trainer.config_node)
+    register_family_aliases(_trainer.__name__, _trainer.FAMILY_CONFIG_ALIASES)
 
 
 def method_table():

@@ -113,6 +113,7 @@ class HiCroPL(PromptTrainer):
     METHOD_CFG = "HICROPL"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep50_batch32_16ctx.yaml"
+    AUTHORS_CHECKPOINT_LAYOUT = "cross_modal"
     LOGGED_LOSS_TERMS = ("ce", "text", "image")
     TINY_DEPTH_OPTIONS = ("TRAINER.HICROPL.PROMPT_DEPTH", 2, "TRAINER.HICROPL.CROSS_LAYER", 1)
     PER_IMAGE_OPTIONS = ("TRAINER.HICROPL.FLOW", "differentiable")  # the paper's flow

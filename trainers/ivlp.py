@@ -22,6 +22,7 @@ class IVLP(PromptTrainer):
     METHOD_CFG = "IVLP"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep20_batch4_4+4ctx.yaml"
+    AUTHORS_CHECKPOINT_LAYOUT = "independent"
     TINY_DEPTH_OPTIONS = (
         "TRAINER.IVLP.PROMPT_DEPTH_TEXT",
         2,

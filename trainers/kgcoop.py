@@ -5,6 +5,7 @@ from dassl.engine import TRAINER_REGISTRY
 from prompting.context_prompt_model import ContextPromptCLIP
 from prompting.template_guidance import TemplateGuided
 from prompting.templates import check_template_table, hand_crafted_prompts
+from run.config_aliases import IGNORED, Alias, family_ctx_init
 from run.user_errors import ConfigError
 
 from .prompt_trainer import PromptTrainer, context_prompt_learner, context_prompt_node
@@ -25,6 +26,15 @@ class KgCoOp(PromptTrainer):
     METHOD_CFG = "KGCOOP"
     PUBLISHED_CONFIG = "vit_b16_ep100_ctxv1.yaml"
     LOGGED_LOSS_TERMS = ("ce", "kg")
+    FAMILY_CONFIG_ALIASES = {
+        "TRAINER.COOP.N_CTX": Alias("TRAINER.KGCOOP.N_CTX"),
+        "TRAINER.COOP.CSC": Alias("TRAINER.KGCOOP.CSC"),
+        "TRAINER.COOP.CTX_INIT": Alias("TRAINER.KGCOOP.CTX_INIT", family_ctx_init),
+        "TRAINER.COOP.W": Alias("TRAINER.KGCOOP.W"),
+        "TRAINER.COOP.PREC": Alias("TRAINER.KGCOOP.PREC"),
+        "TRAINER.COOP.CLASS_TOKEN_POSITION": Alias("TRAINER.KGCOOP.CLASS_TOKEN_POSITION"),
+        "TRAINER.COOP.ALPHA": IGNORED,  # declared by KgCoOp's train.py, read by no trainer
+    }
 
     @classmethod
     def config_node(cls):

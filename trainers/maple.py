@@ -45,6 +45,7 @@ class MaPLe(PromptTrainer):
     METHOD_CFG = "MAPLE"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep5_batch4_2ctx.yaml"
+    AUTHORS_CHECKPOINT_LAYOUT = "coupled"
     TINY_DEPTH_OPTIONS = ("TRAINER.MAPLE.PROMPT_DEPTH", 2)
 
     @classmethod

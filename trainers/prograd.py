@@ -108,6 +108,7 @@ class ProGradModel(ContextPromptCLIP):
 class ProGrad(PromptTrainer):
     METHOD_CFG = "PROGRAD"
     PUBLISHED_CONFIG = "vit_b16_ep100.yaml"
+    AUTHORS_CHECKPOINT_LAYOUT = "context_only"
     LOGGED_LOSS_TERMS = ("kl",)  # "loss" is the task loss it descends, projected
     TRAINING_STEP_COUPLING = (
         "the task gradient is projected against the general gradient of the whole batch "

@@ -2,6 +2,7 @@
 
 import math
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -28,6 +29,7 @@ from prompting.prompted_clip import PromptedCLIP, total_loss
 from prompting.templates import check_prompt_template
 from run.checkpoints import checkpoint_path, load_learned_state
 from run.class_list import write_class_list
+from run.config_aliases import Alias
 from run.disk_errors import clear_write_errors
 from run.distributed import is_main_process
 from run.distributed_trainer import DistributedHooks
@@ -228,6 +230,15 @@ class PromptTrainer(DistributedHooks, TrainerX):
     - ``forward_moves_learnable(cfg)``: its model's ``forward_moves_learnable`` under ``cfg``.
     - ``PER_IMAGE_OPTIONS``: yacs options of its variant whose model neither couples a batch's
       images nor moves its learned tensors in a forward pass, when its published one does.
+    - ``AUTHORS_CHECKPOINT_LAYOUT``: the name of the layout of its authors' checkpoints that
+      tools/convert_authors_checkpoint.py converts ("independent", "coupled", "cross_modal",
+      "context_only", "class_aware"); None when none converts.
+    - ``AVERAGE_NAME``: the folder its running prompt-average sum is checkpointed in, when it
+      keeps one (PromptSRC's).
+    - ``FAMILY_CONFIG_ALIASES``: family config key (as its authors' configs write it, e.g.
+      ``TRAINER.COOP.W``) -> ``run.config_aliases.Alias`` naming our key; ``trainers/__init__.py``
+      registers it with ``run.config_aliases``. A boolean ``CTX_INIT`` needs no entry: it is read
+      for every config node whose ``CTX_INIT`` is a phrase.
 
     A new method is also listed in ``trainers/__init__.py``'s ``TRAINERS``.
     """
@@ -244,6 +255,9 @@ class PromptTrainer(DistributedHooks, TrainerX):
     LOGGED_LOSS_TERMS: tuple[str, ...] = ()
     TRAINING_STEP_COUPLING = ""
     PER_IMAGE_OPTIONS: tuple = ()
+    AUTHORS_CHECKPOINT_LAYOUT: str | None = None
+    AVERAGE_NAME: str | None = None
+    FAMILY_CONFIG_ALIASES: Mapping[str, Alias] = {}
 
     @classmethod
     def config_node(cls) -> CN:

@@ -91,6 +91,7 @@ class PromptSRC(PromptTrainer):
     METHOD_CFG = "PROMPTSRC"
     NEEDS_VIT = True  # visual prompts join the ViT's token sequence
     PUBLISHED_CONFIG = "vit_b16_c2_ep20_batch4_4+4ctx.yaml"
+    AUTHORS_CHECKPOINT_LAYOUT = "independent"
     LOGGED_LOSS_TERMS = ("ce", "text", "image", "logits")
     TINY_DEPTH_OPTIONS = (
         "TRAINER.PROMPTSRC.PROMPT_DEPTH_TEXT",

@@ -24,6 +24,7 @@ from prompting.sep import (
 )
 from prompting.templates import check_template_table, hand_crafted_prompts
 from prompting.text_encoder import encode_prompts_normalized
+from run.config_aliases import IGNORED, Alias, family_ctx_init, only_value
 from run.user_errors import ConfigError, ModelOptionError, UserError
 
 from .prompt_trainer import PromptTrainer
@@ -211,6 +212,44 @@ def _sep_model(clip_model, classnames, dataset_name, sep_cfg, template):
     )
 
 
+# SEP's authors pick the token-fusion blocks by an index into this table (TRAINER.COOP.L_IND);
+# index 0 is every block after the first, which is TRAINER.SEP.FUSION_LAYERS () here.
+AUTHORS_FUSION_LAYER_TABLE = (
+    (),
+    (1, 2, 3, 4, 5, 6, 7, 8),
+    (5, 6, 7, 8, 9, 10, 11),
+    (1, 3, 5, 7, 9, 11),
+    (2, 4, 6, 8, 10),
+    (3, 6, 9),
+    (4, 8, 10),
+    (4, 8),
+    (4, 10),
+    (4, 6),
+    (8, 10),
+    (2,),
+    (6,),
+    (1,),
+    (3,),
+    (5,),
+    (7,),
+    (9,),
+    (10,),
+    (11,),
+)
+
+
+def authors_fusion_layers(value, key):
+    """The blocks that SEP's authors' layer index ``value`` (TRAINER.COOP.L_IND) names."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f'"{key}" is an index into SEP\'s layer table, got {value!r}.')
+    if not 0 <= value < len(AUTHORS_FUSION_LAYER_TABLE):
+        raise ConfigError(
+            f'"{key}" {value} is not an index of SEP\'s layer table (0..'
+            f"{len(AUTHORS_FUSION_LAYER_TABLE) - 1}); give TRAINER.SEP.FUSION_LAYERS as a list."
+        )
+    return AUTHORS_FUSION_LAYER_TABLE[value]
+
+
 @TRAINER_REGISTRY.register()
 class SEP(PromptTrainer):
     METHOD_CFG = "SEP"
@@ -224,6 +263,20 @@ class SEP(PromptTrainer):
         "TRAINER.SEP.SELECTION_MODE",
         "sample",
     )
+    FAMILY_CONFIG_ALIASES = {
+        "TRAINER.COOP.N_CTX": Alias("TRAINER.SEP.N_CTX_TEXT"),
+        "TRAINER.COOP.N_CTX_V": Alias("TRAINER.SEP.N_CTX_VISION"),
+        "TRAINER.COOP.CTX_INIT": Alias("TRAINER.SEP.CTX_INIT", family_ctx_init),
+        "TRAINER.COOP.W": Alias("TRAINER.SEP.W_TEXT"),
+        "TRAINER.COOP.W_V": Alias("TRAINER.SEP.W_VISUAL"),
+        "TRAINER.COOP.L_IND": Alias("TRAINER.SEP.FUSION_LAYERS", authors_fusion_layers),
+        "TRAINER.COOP.PREC": Alias("TRAINER.SEP.PREC"),
+        "TRAINER.COOP.CSC": Alias(None, only_value(False, "SEP has no class-specific context")),
+        "TRAINER.COOP.CLASS_TOKEN_POSITION": Alias(
+            None, only_value("end", "SEP puts the class name after its context")
+        ),
+        "TRAINER.COOP.ALPHA": IGNORED,  # declared by SEP's train.py, read by no trainer
+    }
 
     @classmethod
     def config_node(cls):

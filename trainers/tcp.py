@@ -55,6 +55,7 @@ class TCPModel(TemplateGuided, PromptedCLIP):
 class TCP(PromptTrainer):
     METHOD_CFG = "TCP"
     PUBLISHED_CONFIG = "vit_b16_ep100_ctxv1.yaml"
+    AUTHORS_CHECKPOINT_LAYOUT = "class_aware"
     LOGGED_LOSS_TERMS = ("ce", "kg")
     TINY_DEPTH_OPTIONS = ("TRAINER.TCP.CLASS_TOKEN_DEPTH", 2)
 

@@ -17,9 +17,12 @@ import os
 import pytest
 import yaml
 
+from run import config_aliases
 from run.config import project_cfg_default
+from run.config_aliases import Alias
 from run.config_merge import merge_config_file, merge_options
 from run.user_errors import ConfigError
+from trainers import TRAINERS
 
 FACTS = os.path.join(os.path.dirname(__file__), "family_trainer_configs.json")
 with open(FACTS) as facts_file:
@@ -184,3 +187,46 @@ def test_sep_authors_script_options_map_to_the_sep_node():
 def test_sep_aliases_without_a_faithful_meaning_are_refused(options, message):
     with pytest.raises(ConfigError, match=message):
         merge_options(project_cfg_default(), options, "SEP")
+
+
+def ctx_init_nodes():
+    """Every trainer whose config node takes a CTX_INIT phrase, as (trainer, node name)."""
+    return [
+        pytest.param(trainer.__name__, trainer.METHOD_CFG, id=trainer.__name__)
+        for trainer in TRAINERS
+        if isinstance(trainer.config_node().get("CTX_INIT"), str)
+    ]
+
+
+@pytest.mark.parametrize("trainer, node", ctx_init_nodes())
+def test_every_ctx_init_phrase_reads_false_as_random_context_and_refuses_true(trainer, node):
+    key = f"TRAINER.{node}.CTX_INIT"
+    cfg = project_cfg_default()
+    notes = []
+    merge_options(cfg, [key, "False"], trainer, notes)
+    assert cfg.TRAINER[node].CTX_INIT == ""
+    assert notes == [f'{key} False read as {key} "" (random context) (on the command line)']
+    with pytest.raises(ConfigError, match=rf'"{key}: True" names no phrase'):
+        merge_options(project_cfg_default(), [key, "True"], trainer)
+
+
+def test_a_boolean_for_another_phrase_is_a_type_error_not_a_ctx_init():
+    with pytest.raises(ConfigError, match=r"TEMPLATES\" on the command line: expected str"):
+        merge_options(project_cfg_default(), ["TRAINER.SEP.TEMPLATES", "False"], "SEP")
+
+
+def test_a_trainers_registered_table_is_read_for_that_trainer_only(monkeypatch):
+    monkeypatch.setattr(config_aliases, "FAMILY_ALIASES", dict(config_aliases.FAMILY_ALIASES))
+    table = {"TRAINER.COOP.W": Alias("TRAINER.KGCOOP.W")}
+    config_aliases.register_family_aliases("NewMethod", table)
+    cfg = project_cfg_default()
+    notes = []
+    merge_options(cfg, ["TRAINER.COOP.W", "3"], "NewMethod", notes)
+    assert cfg.TRAINER.KGCOOP.W == 3.0
+    assert notes == [
+        "TRAINER.COOP.W 3 read as TRAINER.KGCOOP.W (NewMethod's alias) (on the command line)"
+    ]
+    with pytest.raises(ConfigError, match=r'Unknown config key "TRAINER.COOP.W"'):
+        merge_options(project_cfg_default(), ["TRAINER.COOP.W", "3"], "CoOp")
+    with pytest.raises(ValueError, match="Two family config alias tables registered for KgCoOp"):
+        config_aliases.register_family_aliases("KgCoOp", table)
