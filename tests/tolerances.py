@@ -73,3 +73,33 @@ def assert_close_in_norm(actual: torch.Tensor, expected: torch.Tensor, rtol: flo
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     error = relative_error(actual, expected)
     assert error <= rtol, f"{what}: relative error {error:.3g} > {rtol:.3g}"
+
+
+BF16_UNIT_ROUNDOFF = 2.0**-8
+# A backward pass through a block rounds about twice as often as its forward (each product has
+# two gradient products), and runs after the forward it differentiates: three forwards' worth.
+BACKWARD_ROUNDINGS_FACTOR = 3
+
+
+def fp32_gradient_rtol(n_blocks: int, width: int) -> float:
+    """Two fp32 computations of the gradient of a loss through `n_blocks` blocks of `width`."""
+    return fp32_rtol(BACKWARD_ROUNDINGS_FACTOR * n_blocks, width)
+
+
+def fp32_sum_rtol(n_terms: int) -> float:
+    """Two fp32 orderings of a sum (or mean) of `n_terms` terms: sqrt(n) roundings each, x2."""
+    return 2 * math.sqrt(n_terms) * FP32_UNIT_ROUNDOFF
+
+
+def bf16_autocast_error(n_blocks: int) -> float:
+    """A forward pass under bfloat16 autocast (products rounded to bf16, sums and norms in fp32)
+    against the fp32 one, whose own error is 2**16 times smaller."""
+    return forward_error(BF16_UNIT_ROUNDOFF, n_blocks)
+
+
+def assert_far_in_norm(actual: torch.Tensor, other: torch.Tensor, rtol: float, what: str = ""):
+    """`actual` differs from `other` by more than `rtol`: a comparison at that tolerance would
+    tell them apart (the negative check that keeps a positive one meaningful)."""
+    assert actual.shape == other.shape, f"{what}: shape {actual.shape} != {other.shape}"
+    error = relative_error(actual, other)
+    assert error > rtol, f"{what}: relative difference {error:.3g} <= {rtol:.3g}"
