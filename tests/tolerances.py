@@ -64,6 +64,16 @@ def clip_size(clip_model) -> tuple[int, int]:
     return blocks, width
 
 
+def text_encoder_size(clip_model) -> tuple[int, int]:
+    """(blocks, residual width) of a CLIP's text encoder."""
+    return len(clip_model.transformer.resblocks), clip_model.ln_final.weight.shape[0]
+
+
+def image_encoder_size(clip_model) -> tuple[int, int]:
+    """(blocks, residual width) of a ViT CLIP's image encoder."""
+    return len(clip_model.visual.transformer.resblocks), clip_model.visual.conv1.out_channels
+
+
 def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
     difference = (actual.double() - expected.double()).norm()
     return (difference / expected.double().norm().clamp_min(torch.finfo(torch.float64).tiny)).item()

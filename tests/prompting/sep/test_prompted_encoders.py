@@ -18,6 +18,8 @@ from tests.tolerances import (
     clip_size,
     fp32_gradient_rtol,
     fp32_rtol,
+    image_encoder_size,
+    text_encoder_size,
 )
 from tools.make_tiny_clip import build_tiny_clip
 
@@ -31,15 +33,14 @@ NO_TIES = {"selection_mode": "sample"}
 
 def text_rtol(clip_model, encoder):
     """Two fp32 orderings of the text path: CLIP's blocks and the fusion modules between them."""
-    blocks = len(clip_model.transformer.resblocks) + len(encoder.fusion_modules)
-    return fp32_rtol(blocks, clip_model.ln_final.weight.shape[0])
+    blocks, width = text_encoder_size(clip_model)
+    return fp32_rtol(blocks + len(encoder.fusion_modules), width)
 
 
 def image_rtol(clip_model, encoder):
     """Two fp32 orderings of the image path: CLIP's blocks and the fusion modules between them."""
-    blocks = len(clip_model.visual.transformer.resblocks)
-    blocks += len(encoder.visual_prompts.fusion_modules)
-    return fp32_rtol(blocks, clip_model.visual.conv1.out_channels)
+    blocks, width = image_encoder_size(clip_model)
+    return fp32_rtol(blocks + len(encoder.visual_prompts.fusion_modules), width)
 
 
 def make_tokens(eos_positions, length=77, seed=0):
@@ -360,9 +361,10 @@ def test_encoders_run_under_bf16_autocast_with_gradients(tiny_clip):
         expected_text, expected_image = text_encoder(embeddings, tokens), image_encoder(images)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         text, image = text_encoder(embeddings, tokens), image_encoder(images)
-    text_blocks = len(tiny_clip.transformer.resblocks) + len(text_encoder.fusion_modules)
-    image_blocks = len(tiny_clip.visual.transformer.resblocks)
-    image_blocks += len(image_encoder.visual_prompts.fusion_modules)
+    text_blocks = text_encoder_size(tiny_clip)[0] + len(text_encoder.fusion_modules)
+    image_blocks = image_encoder_size(tiny_clip)[0] + len(
+        image_encoder.visual_prompts.fusion_modules
+    )
     assert_close_in_norm(text.float(), expected_text, bf16_autocast_error(text_blocks), "text")
     assert_close_in_norm(image.float(), expected_image, bf16_autocast_error(image_blocks), "image")
     (text.float().square().sum() + image.float().square().sum()).backward()
