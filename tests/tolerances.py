@@ -101,6 +101,13 @@ def fp32_sum_rtol(n_terms: int) -> float:
     return 2 * math.sqrt(n_terms) * FP32_UNIT_ROUNDOFF
 
 
+def unit_norm_atol(width: int) -> float:
+    """How far from 1 the measured norm of an fp32 vector of `width` entries, divided by its
+    norm, may be: two sums of `width` squares (the norm divided by and the one measured,
+    sqrt(width) roundings each) and two roundings (the division, the square root), x2."""
+    return 2 * (2 * math.sqrt(width) + 2) * FP32_UNIT_ROUNDOFF
+
+
 def bf16_autocast_error(n_blocks: int) -> float:
     """A forward pass under bfloat16 autocast (products rounded to bf16, sums and norms in fp32)
     against the fp32 one, whose own error is 2**16 times smaller."""
