@@ -24,6 +24,7 @@ import torch
 
 FP32_UNIT_ROUNDOFF = 2.0**-24
 FP16_UNIT_ROUNDOFF = 2.0**-11
+FP64_UNIT_ROUNDOFF = 2.0**-53
 
 # Roundings a token's value passes through in one CLIP residual block (clip.model's
 # ResidualAttentionBlock): ln_1, the q/k/v projection, the attention scores, softmax, the
@@ -40,14 +41,20 @@ CONDITIONING_MARGIN = 2.0
 
 def forward_error(unit_roundoff: float, n_blocks: int, width: int = 1) -> float:
     """Relative error norm of one forward pass through `n_blocks` transformer blocks of `width`
-    channels, against the exact result (`width` counts only where sums round: fp32)."""
-    sums = width if unit_roundoff == FP32_UNIT_ROUNDOFF else 1
+    channels, against the exact result (`width` counts only where sums round in the format
+    itself: fp32 and fp64; fp16 and bf16 products accumulate in fp32)."""
+    sums = width if unit_roundoff in (FP32_UNIT_ROUNDOFF, FP64_UNIT_ROUNDOFF) else 1
     return CONDITIONING_MARGIN * math.sqrt(n_blocks * ROUNDINGS_PER_BLOCK * sums) * unit_roundoff
 
 
 def fp32_rtol(n_blocks: int, width: int) -> float:
     """Two fp32 implementations of the same forward pass: each within its error of the exact."""
     return 2 * forward_error(FP32_UNIT_ROUNDOFF, n_blocks, width)
+
+
+def fp64_rtol(n_blocks: int, width: int) -> float:
+    """Two float64 implementations of the same forward pass."""
+    return 2 * forward_error(FP64_UNIT_ROUNDOFF, n_blocks, width)
 
 
 def fp16_error(n_blocks: int) -> float:
@@ -62,6 +69,13 @@ def clip_size(clip_model) -> tuple[int, int]:
     blocks = len(clip_model.visual.transformer.resblocks) + len(clip_model.transformer.resblocks)
     width = max(clip_model.visual.conv1.out_channels, clip_model.ln_final.weight.shape[0])
     return blocks, width
+
+
+def prompted_clip_size(clip_model) -> tuple[int, int]:
+    """`clip_size` of a prompted CLIP: a method adds at most one module per CLIP block on a
+    logit's path (SEP's token fusions, deep prompts' mappings): at most twice the blocks."""
+    blocks, width = clip_size(clip_model)
+    return 2 * blocks, width
 
 
 def text_encoder_size(clip_model) -> tuple[int, int]:

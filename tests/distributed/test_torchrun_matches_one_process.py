@@ -17,7 +17,7 @@ import torch
 
 from prompting.clip_loading import load_clip_to_cpu
 from tests.reliability.train_args import REPO_ROOT, toy_argv, train_quietly
-from tests.tolerances import assert_close_in_norm, clip_size, fp32_gradient_rtol
+from tests.tolerances import assert_close_in_norm, fp32_gradient_rtol, prompted_clip_size
 from tests.trainers.helpers import TRAINED_METHODS
 
 # 12 training images in 3 batches of 4 (2 per process); resized, not randomly cropped: with
@@ -35,11 +35,10 @@ STEPS_PER_EPOCH = 3
 
 def trained_weights_rtol(clip_model, epochs):
     """The two runs sum the batch's gradients in another order, so each step's gradient carries
-    the fp32 gradient error of the blocks on a logit's path (a prompted CLIP adds at most one
-    module per block: at most twice the CLIP's blocks). Each step moves the weights by less than
-    their size, so it adds at most that relative error to them: one such error per step."""
-    blocks, width = clip_size(clip_model)
-    return epochs * STEPS_PER_EPOCH * fp32_gradient_rtol(2 * blocks, width)
+    the fp32 gradient error of the blocks on a logit's path of the prompted CLIP. Each step moves
+    the weights by less than their size, so it adds at most that relative error to them: one
+    such error per step."""
+    return epochs * STEPS_PER_EPOCH * fp32_gradient_rtol(*prompted_clip_size(clip_model))
 
 
 def torchrun_command(argv, processes=2):
