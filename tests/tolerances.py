@@ -110,9 +110,11 @@ def fp32_gradient_rtol(n_blocks: int, width: int) -> float:
     return fp32_rtol(BACKWARD_ROUNDINGS_FACTOR * n_blocks, width)
 
 
-def fp32_sum_rtol(n_terms: int) -> float:
-    """Two fp32 orderings of a sum (or mean) of `n_terms` terms: sqrt(n) roundings each, x2."""
-    return 2 * math.sqrt(n_terms) * FP32_UNIT_ROUNDOFF
+def fp32_sum_rtol(n_terms: int, roundings_per_term: int = 0) -> float:
+    """Two fp32 computations of a sum (or mean) of `n_terms` positive terms, each computed
+    through `roundings_per_term` roundings: the sum carries its terms' relative error (at most
+    theirs, being a weighted average of it) plus sqrt(n) roundings of accumulation; x2."""
+    return 2 * (math.sqrt(n_terms) + roundings_per_term) * FP32_UNIT_ROUNDOFF
 
 
 def unit_norm_atol(width: int) -> float:
