@@ -42,6 +42,7 @@ def images():
     return make_images()
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("causal", [False, True])
 def test_explicit_attention_matches_the_fused_kernel(causal):
     """The benchmark's straightforward attention is the same function: outputs and input
@@ -64,6 +65,7 @@ def test_explicit_attention_matches_the_fused_kernel(causal):
     )
 
 
+@pytest.mark.numerical
 def test_explicit_attention_gives_sep_the_same_loss(tiny_clip, images):
     model = build_sep(tiny_clip)
     _, terms = model.training_loss(images, LABELS)
@@ -85,6 +87,7 @@ def test_text_features_cached_for_an_evaluation_give_identical_logits(tiny_clip,
         assert torch.equal(logits, expected)  # exact: the same text features, cached
 
 
+@pytest.mark.numerical
 def test_frozen_text_features_once_equal_a_second_clip_every_step(tiny_clip, images):
     """g0 computed once at build (the trainer) vs by a second, independently built CLIP per step
     (the reference), and against frozen CLIP on the literal ImageNet prompts."""
@@ -106,6 +109,7 @@ def test_frozen_text_features_once_equal_a_second_clip_every_step(tiny_clip, ima
     assert_same_grads(every_step[2], once[2], 0)
 
 
+@pytest.mark.numerical
 def test_checkpointed_text_blocks_keep_sep_loss_and_gradients(tiny_clip, images):
     """CHECKPOINT_TEXT_BLOCKS: identical loss (the same forward), gradients within two fp32
     orderings of SEP's backward (recomputation moves the accumulation order)."""

@@ -52,6 +52,7 @@ def float64_layer_norm(monkeypatch):
     monkeypatch.setattr(clip.model.LayerNorm, "forward", nn.LayerNorm.forward)
 
 
+@pytest.mark.numerical
 def test_skipping_text_padding_keeps_sep_logits_loss_and_gradients(tiny_clip, images):
     """fp32: logits, loss and gradients within two fp32 orderings of SEP's forward and backward
     (the float64 test below shows that the difference is rounding)."""
@@ -65,6 +66,7 @@ def test_skipping_text_padding_keeps_sep_logits_loss_and_gradients(tiny_clip, im
     assert_same_grads(fast[2], full[2], fp32_gradient_rtol(*size))
 
 
+@pytest.mark.numerical
 def test_skipping_text_padding_is_exact_up_to_rounding_in_float64(
     tiny_clip, images, float64_layer_norm
 ):
@@ -80,6 +82,7 @@ def test_skipping_text_padding_is_exact_up_to_rounding_in_float64(
     assert_same_grads(fast[2], full[2], fp64_rtol(BACKWARD_ROUNDINGS_FACTOR * blocks, width))
 
 
+@pytest.mark.numerical
 def test_skipping_text_padding_keeps_the_text_encoder_features_and_gradients(tiny_clip):
     """CoOp/KgCoOp/CoCoOp's TextEncoder: features and input gradients within two fp32
     orderings of the text encoder's forward and backward."""

@@ -41,6 +41,7 @@ def test_random_crop_pads_by_crop_padding(cpu_cfg, image):
     assert transform(image).shape == (3, 8, 8)
 
 
+@pytest.mark.numerical
 def test_test_pipeline_resizes_short_edge_then_center_crops(cpu_cfg, image):
     cpu_cfg.INPUT.SIZE = (16, 16)
     cpu_cfg.INPUT.TRANSFORMS = ("random_resized_crop", "random_flip", "normalize")

@@ -1,6 +1,7 @@
 """SEP's batch-coupled steps, given the whole batch by a gather, match the whole batch in one
 process: the reference attention axis of a TFM and the batch-mode visual token selection."""
 
+import pytest
 import torch
 
 from prompting.sep import TokenFusion
@@ -23,6 +24,7 @@ def inputs(seed=0):
     return prompt, representative
 
 
+@pytest.mark.numerical
 def test_reference_axis_share_with_the_whole_batch_as_keys_equals_the_whole_batch():
     torch.manual_seed(0)
     fusion = TokenFusion(WIDTH, attention_axis="reference")
@@ -45,6 +47,7 @@ def test_reference_axis_share_with_the_whole_batch_as_keys_equals_the_whole_batc
         assert_close_in_norm(share_grad, whole_grad, fp32_gradient_rtol(1, WIDTH), "gradient")
 
 
+@pytest.mark.numerical
 def test_reference_axis_share_alone_differs_from_the_whole_batch():
     torch.manual_seed(0)
     fusion = TokenFusion(WIDTH, attention_axis="reference")

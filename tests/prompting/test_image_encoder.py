@@ -62,6 +62,7 @@ def test_without_prompts_it_is_clip_encode_image(tiny_clip):
         assert torch.equal(PromptedImageEncoder(tiny_clip)(images), tiny_clip.encode_image(images))
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("per_image", [False, True], ids=["shared", "per-image"])
 def test_input_and_deep_prompts_match_clip_with_hooks(deep_clip, per_image):
     images = make_images()
@@ -107,6 +108,7 @@ def test_per_call_prompts_from_a_coupling_receive_gradients_and_clip_none(deep_c
     assert not any(p.requires_grad for p in encoder.visual.parameters())
 
 
+@pytest.mark.numerical
 def test_gradient_checkpointing_gives_the_same_features_and_gradients(deep_clip):
     width = deep_clip.visual.conv1.out_channels
     results = []

@@ -14,6 +14,7 @@ from tools.make_tiny_clip import build_tiny_clip
 PROMPTS = ["a photo of a dog.", "a sea horse.", "x"]
 
 
+@pytest.mark.numerical
 def test_text_encoder_on_token_embeddings_equals_clip_encode_text(tiny_clip):
     tokens = tokenize(PROMPTS)
     assert tokens.shape == (3, 77)
@@ -24,6 +25,7 @@ def test_text_encoder_on_token_embeddings_equals_clip_encode_text(tiny_clip):
     assert_close_in_norm(features, expected, fp32_rtol(*text_encoder_size(tiny_clip)))
 
 
+@pytest.mark.numerical
 def test_encode_prompts_normalized_gives_unit_clip_features_in_any_batch_size(tiny_clip):
     features = encode_prompts_normalized(tiny_clip, PROMPTS)
     with torch.no_grad():
@@ -37,6 +39,7 @@ def test_encode_prompts_normalized_gives_unit_clip_features_in_any_batch_size(ti
     assert not features.requires_grad
 
 
+@pytest.mark.numerical
 def test_checkpointed_blocks_give_the_same_features_and_gradients(tiny_clip):
     tokens = tokenize(PROMPTS)
     with torch.no_grad():
@@ -63,6 +66,7 @@ def replace_context_hook(deep_prompt):
     return hook
 
 
+@pytest.mark.numerical
 def test_deep_prompts_replace_the_context_before_later_blocks_as_clip_with_hooks():
     clip_model = build_tiny_clip(transformer_layers=4)
     tokens = tokenize(PROMPTS)

@@ -186,6 +186,7 @@ def test_fused_features_are_unit_norm(tiny_clip, images):
     torch.testing.assert_close(text_features.norm(dim=-1), torch.ones(len(CLASSNAMES)))
 
 
+@pytest.mark.numerical
 def test_reference_attention_makes_an_image_depend_on_its_batch(tiny_clip, images):
     reference = build_model(tiny_clip)
     per_input = build_model(tiny_clip, ATTENTION_AXIS="per_input", SELECTION_MODE="sample")

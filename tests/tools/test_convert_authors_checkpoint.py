@@ -89,6 +89,7 @@ def convert(tmp_path, trainer, state, folder="VLPromptLearner"):
     return main(["--trainer", trainer, "--src", source, "--out", str(out)]), out
 
 
+@pytest.mark.numerical
 def test_ivlp_checkpoint_gives_the_logits_of_the_authors_prompts(tmp_path, capsys):
     state = authors_ivlp_state(n_ctx=4, n_ctx_vision=3, text_depth=2, vision_depth=3)
     status, out = convert(tmp_path, "IVLP", state)
@@ -122,6 +123,7 @@ def test_ivlp_checkpoint_gives_the_logits_of_the_authors_prompts(tmp_path, capsy
     assert_close_in_norm(logits, expected, fp32_rtol(*clip_size(clip_model)))
 
 
+@pytest.mark.numerical
 def test_maple_checkpoint_gives_the_logits_of_the_authors_prompts(tmp_path, capsys):
     state = authors_maple_state(n_ctx=2, depth=3)
     status, out = convert(tmp_path, "MaPLe", state, folder="MultiModalPromptLearner")

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from prompting.clip_loading import load_clip_to_cpu
@@ -27,6 +28,7 @@ META_NET_KEYS = {
 }
 
 
+@pytest.mark.numerical
 def test_cocoop_gives_each_image_its_own_class_text_features(toy, tmp_path):
     trainer = make_trainer("CoCoOp", toy, tmp_path)
     model = trainer.model
@@ -47,6 +49,7 @@ def test_cocoop_gives_each_image_its_own_class_text_features(toy, tmp_path):
     assert model.text_depends_on_image
 
 
+@pytest.mark.numerical
 def test_cocoop_meta_net_maps_the_normalised_image_feature_to_a_context_shift(toy, tmp_path):
     trainer = make_trainer("CoCoOp", toy, tmp_path)
     learner = trainer.model.learnable
@@ -66,6 +69,7 @@ def test_cocoop_meta_net_maps_the_normalised_image_feature_to_a_context_shift(to
     assert torch.allclose(inputs[0].norm(dim=-1), torch.ones(image.shape[0]), 0, norm_atol)
 
 
+@pytest.mark.numerical
 def test_cocoop_without_a_shift_is_zero_shot_clip_with_the_init_phrase(toy, tmp_path):
     # ctxv1 context "a photo of a" and a meta-net that outputs 0: every image gets the prompts
     # "a photo of a <class>." -- Caltech101's hand-crafted template, so zero-shot CLIP's logits.

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from prompting.clip_loading import load_clip_to_cpu
@@ -33,6 +34,7 @@ def test_coop_trains_only_the_context(toy, tmp_path):
     assert trainer.model.learnable.ctx.shape == (4, width)
 
 
+@pytest.mark.numerical
 def test_coop_initial_prompts_give_clips_features_of_the_plain_phrase(toy, tmp_path):
     # ctxv1 starts from "a photo of a": before training, CoOp's class text features are CLIP's
     # own features of "a photo of a <class>." (prompt assembly and text encoder are exact).

@@ -77,6 +77,7 @@ def reference(clip_model, model):
     )
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("flow", ["in_place", "differentiable"])
 @pytest.mark.parametrize("depth, cross_layer", [(2, 1), (3, 1), (3, 2)])
 def test_logits_and_loss_terms_match_the_independent_statement(flow, depth, cross_layer):
@@ -93,6 +94,7 @@ def test_logits_and_loss_terms_match_the_independent_statement(flow, depth, cros
         assert_close_in_norm(terms[name], value, rtol, name)
 
 
+@pytest.mark.numerical
 def test_in_place_flow_writes_the_mapped_prompts_into_the_parameters():
     clip_model = deeper_tiny_clip()
     model = build_hicropl(clip_model, "in_place", depth=3, cross_layer=1)
@@ -219,6 +221,7 @@ def test_options_that_do_not_fit_the_clip_are_refused(option, value, error, toy,
         make_trainer("HiCroPL", toy, tmp_path, option, value)
 
 
+@pytest.mark.numerical
 def test_descriptions_file_gives_the_averaged_frozen_text_features(tmp_path):
     path = tmp_path / "gpt.json"
     path.write_text(json.dumps({name.replace("_", " "): s for name, s in SENTENCES.items()}))

@@ -29,6 +29,7 @@ def rotated(features, angle):
     return math.cos(angle) * features + math.sin(angle) * orthogonal
 
 
+@pytest.mark.numerical
 def test_guidance_term_is_zero_for_equal_features_and_grows_with_the_angle():
     torch.manual_seed(0)
     template = F.normalize(torch.randn(5, 16), dim=-1)
@@ -45,6 +46,7 @@ def test_kgcoop_default_weight_is_8():
     assert project_cfg_default().TRAINER.KGCOOP.W == 8.0
 
 
+@pytest.mark.numerical
 def test_kgcoop_template_features_come_once_from_the_one_loaded_clip(toy, tmp_path, monkeypatch):
     # monkeypatch restores the original after the test; count_calls wraps it meanwhile
     monkeypatch.setattr(
@@ -67,6 +69,7 @@ def test_kgcoop_template_features_come_once_from_the_one_loaded_clip(toy, tmp_pa
     assert "template_text_features" not in trainer.model.state_dict()
 
 
+@pytest.mark.numerical
 def test_kgcoop_loss_is_cross_entropy_plus_weighted_guidance(toy, tmp_path):
     trainer = make_trainer("KgCoOp", toy, tmp_path, "TRAINER.KGCOOP.W", 3.0)
     model = trainer.model

@@ -38,6 +38,7 @@ def tiny_clip(toy):
     return build_model(torch.load(toy.tiny_clip_path, weights_only=True)["state_dict"]).float()
 
 
+@pytest.mark.numerical
 def test_distillation_loss_is_kl_divergence_plus_teacher_entropy_times_t_squared():
     torch.manual_seed(0)
     student, teacher = torch.randn(5, 7), torch.randn(5, 7)
@@ -70,6 +71,7 @@ def test_aligned_or_orthogonal_task_gradient_and_zero_general_gradient_pass_unch
     assert torch.equal(projected_gradient(task, torch.zeros(3), 1.0), task)
 
 
+@pytest.mark.numerical
 def test_zero_shot_prompts_come_from_prograd_template_table_and_the_one_clip(toy, tmp_path):
     trainer = make_trainer("ProGrad", toy, tmp_path)
     names = [name.replace("_", " ") for name in trainer.dm.dataset.classnames]
@@ -161,7 +163,10 @@ def step_against_independent_statement(trainer, toy, image, label):
     return cosine(task, general)
 
 
-@pytest.mark.parametrize("strength", [1.0, pytest.param(0.8, marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "strength",
+    [pytest.param(1.0, marks=pytest.mark.numerical), pytest.param(0.8, marks=pytest.mark.slow)],
+)
 def test_step_is_the_sgd_step_along_the_projected_task_gradient(toy, tmp_path, strength):
     cosines = []
     # the true labels, then labels shifted by one class: the cross-entropy then pulls away from

@@ -1,5 +1,6 @@
 """SEP's prototype classifier starts from every training image, even in 1-shot runs."""
 
+import pytest
 import torch
 import torchvision.transforms as T
 from clip.model import build_model
@@ -26,6 +27,7 @@ def test_one_shot_prototypes_cover_classes_the_training_loader_drops(toy, tmp_pa
     assert torch.linalg.matrix_rank(prototypes) == n_classes
 
 
+@pytest.mark.numerical
 def test_prototypes_are_normalised_class_means_of_frozen_clip_features_of_every_image(
     toy, tmp_path
 ):

@@ -43,6 +43,7 @@ def test_trains_the_context_and_the_meta_net(toy, tmp_path):
     assert learner.meta_net.linear2.weight.shape == (4 * 64, 8)
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("weight", [8.0, 2.5])
 def test_logits_terms_and_gradients_match_independent_implementation(toy, tmp_path, weight):
     trainer = make_trainer("TCP", toy, tmp_path, "TRAINER.TCP.W", weight)

@@ -134,6 +134,7 @@ def test_text_encoder_without_fusion_equals_clip_encode_text(tiny_clip):
         assert torch.equal(encoder(embeddings, tokens), tiny_clip.encode_text(tokens))
 
 
+@pytest.mark.numerical
 def test_text_encoder_fuses_context_before_each_fusion_layer():
     clip_model = build_tiny_clip(transformer_layers=3)
     tokens = make_tokens([12, 20, 30])
@@ -174,6 +175,7 @@ def test_text_encoder_keeps_sequence_length_and_pools_at_eos(tiny_clip):
     assert torch.equal(out, pooled)  # exact: the encoder's own last op on the same tensor
 
 
+@pytest.mark.numerical
 def test_text_tokens_after_eos_do_not_reach_the_features(tiny_clip):
     """The causal mask survives fusion: padding after [EOS] cannot change [EOS]'s feature."""
     eos_positions = [12, 20, 30]
@@ -192,6 +194,7 @@ def test_text_tokens_after_eos_do_not_reach_the_features(tiny_clip):
         assert_far_in_norm(encoder(before_eos, tokens), out, text_rtol(tiny_clip, encoder))
 
 
+@pytest.mark.numerical
 def test_image_encoder_without_fusion_equals_clip_with_prompts_appended(tiny_clip):
     encoder = SEPImageEncoder(tiny_clip, N_PROMPTS)
     encoder.visual_prompts.fusion_modules.clear()
@@ -204,6 +207,7 @@ def test_image_encoder_without_fusion_equals_clip_with_prompts_appended(tiny_cli
     assert_far_in_norm(out, plain_clip, image_rtol(tiny_clip, encoder))  # the prompts take part
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("mode", ["batch", "sample"])
 def test_image_encoder_fuses_prompts_before_each_fusion_layer(mode):
     clip_model = build_tiny_clip(vision_layers=3)
@@ -219,6 +223,7 @@ def test_image_encoder_fuses_prompts_before_each_fusion_layer(mode):
     assert_far_in_norm(out, without_fusion, image_rtol(clip_model, encoder))
 
 
+@pytest.mark.numerical
 def test_image_features_depend_on_batchmates_with_reference_axis_not_per_input(tiny_clip):
     images = make_images(batch_size=4)
     changed = images.clone()
@@ -343,6 +348,7 @@ def encoders_and_inputs(tiny_clip):
     return tokens, embeddings, images, text_encoder, image_encoder
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("convert_learned", [False, True], ids=["fp32-learned", "fp16-learned"])
 def test_encoders_run_an_fp16_clip_close_to_fp32(tiny_clip, convert_learned):
     tokens, embeddings, images, text_encoder, image_encoder = encoders_and_inputs(tiny_clip)
@@ -361,6 +367,7 @@ def test_encoders_run_an_fp16_clip_close_to_fp32(tiny_clip, convert_learned):
     assert_close_in_norm(image.float(), expected_image, fp16_error(image_blocks), "image")
 
 
+@pytest.mark.numerical
 def test_encoders_run_under_bf16_autocast_with_gradients(tiny_clip):
     tokens, embeddings, images, text_encoder, image_encoder = encoders_and_inputs(tiny_clip)
     with torch.no_grad():
@@ -377,6 +384,7 @@ def test_encoders_run_under_bf16_autocast_with_gradients(tiny_clip):
     assert torch.isfinite(text_grad).all() and text_grad.abs().sum() > 0
 
 
+@pytest.mark.numerical
 def test_gradient_checkpointing_gives_the_same_outputs_and_gradients(tiny_clip):
     tokens = make_tokens([12, 20])
     embeddings = prompt_embeddings(tiny_clip, tokens)

@@ -87,6 +87,7 @@ def test_output_has_the_shape_of_the_inputs(axis):
     assert make_fusion(axis)(prompt, representative).shape == (S, K, WIDTH)
 
 
+@pytest.mark.numerical
 @pytest.mark.parametrize("axis", ["reference", "per_input"])
 def test_matches_manual_attention_with_prompt_query_and_representative_key_value(axis):
     tfm = make_fusion(axis)
@@ -131,6 +132,7 @@ def test_with_attention_and_mlp_outputs_zeroed_output_is_scaled_representative_t
     torch.testing.assert_close(out, 0.6 * 0.3 * representative)
 
 
+@pytest.mark.numerical
 def test_reference_axis_output_of_an_input_depends_on_the_other_inputs():
     tfm = make_fusion("reference")
     prompt, representative = make_tokens()
@@ -141,6 +143,7 @@ def test_reference_axis_output_of_an_input_depends_on_the_other_inputs():
     assert_far_in_norm(after[1:], before[1:], FP32_RTOL)
 
 
+@pytest.mark.numerical
 def test_per_input_axis_output_of_an_input_ignores_the_other_inputs():
     tfm = make_fusion("per_input")
     prompt, representative = make_tokens()
@@ -199,6 +202,7 @@ def test_rejects_unknown_attention_axis():
         TokenFusion(WIDTH, attention_axis="per_slot")
 
 
+@pytest.mark.numerical
 def test_fp32_module_on_fp16_tokens_returns_fp16_close_to_fp32():
     tfm = make_fusion()
     prompt, representative = make_tokens()
@@ -209,6 +213,7 @@ def test_fp32_module_on_fp16_tokens_returns_fp16_close_to_fp32():
     assert_close_in_norm(out.float(), expected, fp16_error(1))  # one block in fp16
 
 
+@pytest.mark.numerical
 def test_module_converted_like_clip_computes_in_fp16():
     tfm = make_fusion()
     prompt, representative = make_tokens()
@@ -221,6 +226,7 @@ def test_module_converted_like_clip_computes_in_fp16():
     assert_close_in_norm(out.float(), expected, fp16_error(1))  # one block in fp16
 
 
+@pytest.mark.numerical
 def test_runs_under_bf16_autocast_with_gradients():
     tfm = make_fusion()
     prompt, representative = make_tokens()
