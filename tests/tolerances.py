@@ -117,6 +117,13 @@ def fp32_sum_rtol(n_terms: int, roundings_per_term: int = 0) -> float:
     return 2 * (math.sqrt(n_terms) + roundings_per_term) * FP32_UNIT_ROUNDOFF
 
 
+def cosine_term_atol(weight: float, rtol: float) -> float:
+    """Absolute bound on `weight * (1 - cos)` of two features each within `rtol` of exact (in
+    norm): the cosine of unit rows moves by at most the sum of their errors, whatever the size
+    of the term (a relative bound would not do: 1 - cos of close features cancels)."""
+    return weight * 2 * rtol
+
+
 def unit_norm_atol(width: int) -> float:
     """How far from 1 the measured norm of an fp32 vector of `width` entries, divided by its
     norm, may be: two sums of `width` squares (the norm divided by and the one measured,
