@@ -24,6 +24,7 @@ import torch
 
 FP32_UNIT_ROUNDOFF = 2.0**-24
 FP16_UNIT_ROUNDOFF = 2.0**-11
+FP64_UNIT_ROUNDOFF = 2.0**-53
 
 # Roundings a token's value passes through in one CLIP residual block (clip.model's
 # ResidualAttentionBlock): ln_1, the q/k/v projection, the attention scores, softmax, the
@@ -40,14 +41,20 @@ CONDITIONING_MARGIN = 2.0
 
 def forward_error(unit_roundoff: float, n_blocks: int, width: int = 1) -> float:
     """Relative error norm of one forward pass through `n_blocks` transformer blocks of `width`
-    channels, against the exact result (`width` counts only where sums round: fp32)."""
-    sums = width if unit_roundoff == FP32_UNIT_ROUNDOFF else 1
+    channels, against the exact result (`width` counts only where sums round in the format
+    itself: fp32 and fp64; fp16 and bf16 products accumulate in fp32)."""
+    sums = width if unit_roundoff in (FP32_UNIT_ROUNDOFF, FP64_UNIT_ROUNDOFF) else 1
     return CONDITIONING_MARGIN * math.sqrt(n_blocks * ROUNDINGS_PER_BLOCK * sums) * unit_roundoff
 
 
 def fp32_rtol(n_blocks: int, width: int) -> float:
     """Two fp32 implementations of the same forward pass: each within its error of the exact."""
     return 2 * forward_error(FP32_UNIT_ROUNDOFF, n_blocks, width)
+
+
+def fp64_rtol(n_blocks: int, width: int) -> float:
+    """Two float64 implementations of the same forward pass."""
+    return 2 * forward_error(FP64_UNIT_ROUNDOFF, n_blocks, width)
 
 
 def fp16_error(n_blocks: int) -> float:
@@ -64,6 +71,23 @@ def clip_size(clip_model) -> tuple[int, int]:
     return blocks, width
 
 
+def prompted_clip_size(clip_model) -> tuple[int, int]:
+    """`clip_size` of a prompted CLIP: a method adds at most one module per CLIP block on a
+    logit's path (SEP's token fusions, deep prompts' mappings): at most twice the blocks."""
+    blocks, width = clip_size(clip_model)
+    return 2 * blocks, width
+
+
+def text_encoder_size(clip_model) -> tuple[int, int]:
+    """(blocks, residual width) of a CLIP's text encoder."""
+    return len(clip_model.transformer.resblocks), clip_model.ln_final.weight.shape[0]
+
+
+def image_encoder_size(clip_model) -> tuple[int, int]:
+    """(blocks, residual width) of a ViT CLIP's image encoder."""
+    return len(clip_model.visual.transformer.resblocks), clip_model.visual.conv1.out_channels
+
+
 def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
     difference = (actual.double() - expected.double()).norm()
     return (difference / expected.double().norm().clamp_min(torch.finfo(torch.float64).tiny)).item()
@@ -73,3 +97,49 @@ def assert_close_in_norm(actual: torch.Tensor, expected: torch.Tensor, rtol: flo
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
     error = relative_error(actual, expected)
     assert error <= rtol, f"{what}: relative error {error:.3g} > {rtol:.3g}"
+
+
+BF16_UNIT_ROUNDOFF = 2.0**-8
+# A backward pass through a block rounds about twice as often as its forward (each product has
+# two gradient products), and runs after the forward it differentiates: three forwards' worth.
+BACKWARD_ROUNDINGS_FACTOR = 3
+
+
+def fp32_gradient_rtol(n_blocks: int, width: int) -> float:
+    """Two fp32 computations of the gradient of a loss through `n_blocks` blocks of `width`."""
+    return fp32_rtol(BACKWARD_ROUNDINGS_FACTOR * n_blocks, width)
+
+
+def fp32_sum_rtol(n_terms: int, roundings_per_term: int = 0) -> float:
+    """Two fp32 computations of a sum (or mean) of `n_terms` positive terms, each computed
+    through `roundings_per_term` roundings: the sum carries its terms' relative error (at most
+    theirs, being a weighted average of it) plus sqrt(n) roundings of accumulation; x2."""
+    return 2 * (math.sqrt(n_terms) + roundings_per_term) * FP32_UNIT_ROUNDOFF
+
+
+def cosine_term_atol(weight: float, rtol: float) -> float:
+    """Absolute bound on `weight * (1 - cos)` of two features each within `rtol` of exact (in
+    norm): the cosine of unit rows moves by at most the sum of their errors, whatever the size
+    of the term (a relative bound would not do: 1 - cos of close features cancels)."""
+    return weight * 2 * rtol
+
+
+def unit_norm_atol(width: int) -> float:
+    """How far from 1 the measured norm of an fp32 vector of `width` entries, divided by its
+    norm, may be: two sums of `width` squares (the norm divided by and the one measured,
+    sqrt(width) roundings each) and two roundings (the division, the square root), x2."""
+    return 2 * (2 * math.sqrt(width) + 2) * FP32_UNIT_ROUNDOFF
+
+
+def bf16_autocast_error(n_blocks: int) -> float:
+    """A forward pass under bfloat16 autocast (products rounded to bf16, sums and norms in fp32)
+    against the fp32 one, whose own error is 2**16 times smaller."""
+    return forward_error(BF16_UNIT_ROUNDOFF, n_blocks)
+
+
+def assert_far_in_norm(actual: torch.Tensor, other: torch.Tensor, rtol: float, what: str = ""):
+    """`actual` differs from `other` by more than `rtol`: a comparison at that tolerance would
+    tell them apart (the negative check that keeps a positive one meaningful)."""
+    assert actual.shape == other.shape, f"{what}: shape {actual.shape} != {other.shape}"
+    error = relative_error(actual, other)
+    assert error > rtol, f"{what}: relative difference {error:.3g} <= {rtol:.3g}"

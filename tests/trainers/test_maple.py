@@ -131,4 +131,4 @@ def test_base_checkpoint_evaluates_on_new_classes(toy, tmp_path):
 def test_amp_matches_fp32_and_trains(toy, tmp_path):
     # bf16 (8-bit mantissa) rounds the coupling layers' outputs, which are far larger than
     # IVLP's 0.02-scale prompts: a few percent off fp32 (CUDA's fp16 autocast is far closer)
-    check_amp_matches_fp32("MaPLe", toy, tmp_path, rel_tol=0.05)
+    check_amp_matches_fp32("MaPLe", toy, tmp_path)
