@@ -2,7 +2,7 @@
 # Base-to-new benchmark on the generated world: every method that has a
 # configs/trainers/<TRAINER>/world.yaml, on every world dataset (configs/datasets/world_*.yaml),
 # with seeds 1 2 3, through each method's own scripts/<method>/base2new_{train,test}.sh; then the
-# Base / New / HM table, mean ± sample sd over seeds (written as markdown and CSV, printed with
+# Base / New / HM table, mean ± population sd over seeds (written as markdown and CSV, printed with
 # the chance level and the worth of one test image), and the HM plot.
 # Usage: bash scripts/world_benchmark.sh
 # Environment: DATA (default world_data), OUTPUT (default output/world), SEEDS (default "1 2 3"),
@@ -82,7 +82,7 @@ if compgen -G "$OUTPUT/logs/*.failed" > /dev/null; then
 fi
 
 table=(--datasets "${datasets[@]}" --seeds "${seeds[@]}")
-# mean ± sample sd over seeds (a spread needs two seeds or more)
+# mean ± sd over seeds (population: the family's convention) (a spread needs two seeds or more)
 if [ "${#seeds[@]}" -ge 2 ]; then table+=(--spread); fi
 "$PYTHON" tools/compare_results.py "$OUTPUT" "${table[@]}" --out "$OUTPUT/world_table.md"
 # what the numbers can mean: chance, and how much one test image moves a split's accuracy
