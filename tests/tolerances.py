@@ -22,6 +22,8 @@ import math
 
 import torch
 
+from tools.results.table import CSV_DECIMALS
+
 FP32_UNIT_ROUNDOFF = 2.0**-24
 FP16_UNIT_ROUNDOFF = 2.0**-11
 FP64_UNIT_ROUNDOFF = 2.0**-53
@@ -143,3 +145,33 @@ def assert_far_in_norm(actual: torch.Tensor, other: torch.Tensor, rtol: float, w
     assert actual.shape == other.shape, f"{what}: shape {actual.shape} != {other.shape}"
     error = relative_error(actual, other)
     assert error > rtol, f"{what}: relative difference {error:.3g} <= {rtol:.3g}"
+
+
+def fp64_chain_rtol(n_roundings: float) -> float:
+    """Two float64 computations of a scalar through a short chain of `n_roundings` roundings:
+    each within n * u of the exact (the worst case, small enough to use for a chain this short;
+    an input's error amplified by a factor k counts as k roundings), x2."""
+    return 2 * n_roundings * FP64_UNIT_ROUNDOFF
+
+
+def fp64_atol(magnitude: float, n_roundings: float) -> float:
+    """`fp64_chain_rtol` as an absolute bound on values of at most `magnitude`."""
+    return magnitude * fp64_chain_rtol(n_roundings)
+
+
+def written_decimals_atol(decimals: int, magnitude: float, n_roundings: float) -> float:
+    """A value written with `decimals` decimals and read back, against the same value computed
+    in float64 through `n_roundings` roundings: the writer rounds to the nearest written
+    decimal (at most half a unit of the last one away) and each side carries its float64 error
+    (negligible beside it, but what keeps a value that rounds exactly half a unit away inside)."""
+    return 0.5 * 10.0**-decimals + fp64_atol(magnitude, n_roundings)
+
+
+# A results-table value is a percentage (at most 100) at the end of a float64 chain of at most
+# 10 roundings: the mean of 3 seeds (2 additions, 1 division), the mean of 3 datasets' means
+# (3 more) and the harmonic mean 2 * b * n / (b + n) of two of them (4 more).
+PERCENT = 100.0
+RESULTS_CHAIN_ROUNDINGS = 10
+RESULTS_FP64_ATOL = fp64_atol(PERCENT, RESULTS_CHAIN_ROUNDINGS)
+# The same value read back from the results CSV, which writes CSV_DECIMALS decimals.
+RESULTS_CSV_ATOL = written_decimals_atol(CSV_DECIMALS, PERCENT, RESULTS_CHAIN_ROUNDINGS)

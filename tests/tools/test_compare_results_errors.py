@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from tests.tolerances import RESULTS_CSV_ATOL
 from tests.tools.cli_checks import exit_status, one_error_line
 from tools.compare_results import main
 
@@ -78,7 +79,7 @@ def test_a_nan_result_is_flagged_and_left_out_of_the_mean(runs, tmp_path, capsys
     with open(os.path.join(base_dir(runs, 2), "result.json"), "w") as file:
         json.dump(record, file)
     row, err = csv_row(runs, tmp_path, capsys)
-    assert float(row["Base"]) == pytest.approx((70.0 + 74.0) / 2, abs=5e-5)
+    assert float(row["Base"]) == pytest.approx((70.0 + 74.0) / 2, abs=RESULTS_CSV_ATOL)
     assert "2/3" in row["Seeds"] and "!" in row["Seeds"]
     assert "accuracy is nan" in err and "nan" not in row["Base"].lower()
 
@@ -92,7 +93,7 @@ def test_a_result_of_another_dataset_is_flagged_and_left_out(runs, tmp_path, cap
     with open(path, "w") as file:
         json.dump(record, file)
     row, err = csv_row(runs, tmp_path, capsys)
-    assert float(row["Base"]) == pytest.approx(71.0, abs=5e-5)
+    assert float(row["Base"]) == pytest.approx(71.0, abs=RESULTS_CSV_ATOL)
     assert "does not belong here" in err and "DescribableTextures" in err
 
 
@@ -103,7 +104,7 @@ def test_a_seed_run_with_other_options_is_flagged_and_left_out(runs, tmp_path, c
         with open(os.path.join(base_dir(runs, seed), "run_options.json"), "w") as file:
             json.dump(options, file)
     row, err = csv_row(runs, tmp_path, capsys)
-    assert float(row["Base"]) == pytest.approx(72.0, abs=5e-5)
+    assert float(row["Base"]) == pytest.approx(72.0, abs=RESULTS_CSV_ATOL)
     assert "other options" in err and "OPTIM.LR: 0.02 vs 0.002" in err
     assert "!" in row["Seeds"]
 
@@ -114,5 +115,5 @@ def test_seeds_differing_only_in_their_seed_are_averaged(runs, tmp_path, capsys)
         with open(os.path.join(base_dir(runs, seed), "run_options.json"), "w") as file:
             json.dump({"SEED": seed, "OPTIM.LR": 0.002}, file)
     row, err = csv_row(runs, tmp_path, capsys)
-    assert float(row["Base"]) == pytest.approx(72.0, abs=5e-5)
+    assert float(row["Base"]) == pytest.approx(72.0, abs=RESULTS_CSV_ATOL)
     assert "other options" not in err and row["Seeds"] == "3/3"

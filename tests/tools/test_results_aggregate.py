@@ -8,6 +8,7 @@ from fake_run_writer import (
 )
 
 from run import layout
+from tests.tolerances import RESULTS_FP64_ATOL
 from tools.results.aggregate import harmonic_mean, summarize
 from tools.results.protocols import PROTOCOLS
 
@@ -32,17 +33,19 @@ def test_base2new_per_dataset_means_hm_and_average(runs):
     expected = expected_base2new_means()[COOP]
     for row in coop.rows[:-1]:
         base, new = expected[row.key]
-        assert row.values["Base"] == pytest.approx(base, abs=1e-9)
-        assert row.values["New"] == pytest.approx(new, abs=1e-9)
-        assert row.values["HM"] == pytest.approx(_hm(base, new), abs=1e-9)
+        assert row.values["Base"] == pytest.approx(base, abs=RESULTS_FP64_ATOL)
+        assert row.values["New"] == pytest.approx(new, abs=RESULTS_FP64_ATOL)
+        assert row.values["HM"] == pytest.approx(_hm(base, new), abs=RESULTS_FP64_ATOL)
         assert (row.seeds, row.flagged) == ("3/3", False)
     average_base = sum(base for base, _ in expected.values()) / 3
     average_new = sum(new for _, new in expected.values()) / 3
     average = coop.average
     assert average.label == "Average" and average.seeds == "3/3 datasets"
-    assert average.values["Base"] == pytest.approx(average_base, abs=1e-9)
-    assert average.values["New"] == pytest.approx(average_new, abs=1e-9)
-    assert average.values["HM"] == pytest.approx(_hm(average_base, average_new), abs=1e-9)
+    assert average.values["Base"] == pytest.approx(average_base, abs=RESULTS_FP64_ATOL)
+    assert average.values["New"] == pytest.approx(average_new, abs=RESULTS_FP64_ATOL)
+    assert average.values["HM"] == pytest.approx(
+        _hm(average_base, average_new), abs=RESULTS_FP64_ATOL
+    )
     mean_of_hms = sum(_hm(*means) for means in expected.values()) / 3
     assert abs(average.values["HM"] - mean_of_hms) > 0.1  # the paper way, not the mean of HMs
 
@@ -51,7 +54,9 @@ def test_result_json_value_is_used_where_present(runs):
     write_base2new_tree(runs)
     summary = summarize(runs.root, PROTOCOLS["base2new"], datasets=BASE2NEW_DATASETS)
     caltech = _by_label(summary)["SEP/vit_b16_ep50_ctxv1_opts-1a2b3c4d"].rows[0]
-    assert caltech.values["Base"] == pytest.approx((98.0437 + 98.2 + 97.9) / 3, abs=1e-9)
+    assert caltech.values["Base"] == pytest.approx(
+        (98.0437 + 98.2 + 97.9) / 3, abs=RESULTS_FP64_ATOL
+    )
     # 29 runs are written, 2 of them with result.json.
     assert (summary.runs_from_json, summary.runs_from_log) == (2, 27)
 
@@ -62,14 +67,14 @@ def test_missing_seed_and_missing_dataset_are_flagged_not_averaged_silently(runs
     sep = _by_label(summary)["SEP/vit_b16_ep50_ctxv1_opts-1a2b3c4d"]
     caltech, dtd, eurosat, average = sep.rows
     assert dtd.seeds == "base 3/3, new 2/3 !" and dtd.note == "New 2/3 seeds" and dtd.flagged
-    assert dtd.values["New"] == pytest.approx((60.2 + 61.5) / 2, abs=1e-9)
+    assert dtd.values["New"] == pytest.approx((60.2 + 61.5) / 2, abs=RESULTS_FP64_ATOL)
     assert eurosat.values == {"Base": None, "New": None, "HM": None, "mean of HMs": None}
     assert eurosat.seeds == "0/3 !" and eurosat.note == "no Base runs; no New runs"
     assert average.seeds == "2/3 datasets !"
     assert average.note == "not in average: EuroSAT; partial seeds: DTD"
     expected = expected_base2new_means()[SEP]
     average_base = (expected["caltech101"][0] + expected["dtd"][0]) / 2
-    assert average.values["Base"] == pytest.approx(average_base, abs=1e-9)
+    assert average.values["Base"] == pytest.approx(average_base, abs=RESULTS_FP64_ATOL)
 
     missing_new = runs.path("base2new", "test_new", "dtd", "shots_16", *SEP, "seed3")
     assert f"missing run: {missing_new}" in summary.warnings

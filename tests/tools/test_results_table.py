@@ -5,6 +5,7 @@ import pytest
 from fake_run_writer import BASE2NEW_DATASETS, COOP, write_base2new_tree
 
 import trainers
+from tests.tolerances import RESULTS_CSV_ATOL
 from tools.results.aggregate import summarize
 from tools.results.protocols import PROTOCOLS
 from tools.results.published import PublishedRow, load_published, published_name
@@ -70,7 +71,7 @@ def test_csv_round_trip_gives_the_numbers_at_four_decimals(summary):
             if value is None:
                 assert row[column] == ""
             else:
-                assert float(row[column]) == pytest.approx(value, abs=5e-5)
+                assert float(row[column]) == pytest.approx(value, abs=RESULTS_CSV_ATOL)
     assert {row["Shots"] for row in rows} == {"16"}
 
 
