@@ -7,6 +7,8 @@ from dassl.config import get_cfg_default
 from dassl.optim import build_lr_scheduler, build_optimizer
 from dassl.optim.lr_scheduler import ConstantWarmupScheduler, LinearWarmupScheduler
 
+from tests.tolerances import fp64_chain_rtol
+
 
 def _build(**overrides):
     cfg = get_cfg_default().OPTIM
@@ -27,6 +29,18 @@ def _lrs_per_epoch(optimizer, scheduler, epochs):
     return lrs
 
 
+def _cosine_rtol(max_epoch, steps):
+    """torch's cosine schedule steps recursively, lr_e = f(e) / f(e - 1) * lr_(e-1) with
+    f(e) = 1 + cos(pi e / T). Each f rounds its argument twice and cos within 1 ulp (2
+    roundings), both amplified by the condition of 1 + cos at x = pi e / T,
+    kappa = max(x sin x, 1) / (1 + cos x) (largest at the last step), and rounds the sum once;
+    the ratio and the product add 2 per step. The closed form is one f and 3 roundings more."""
+    x = math.pi * steps / max_epoch
+    kappa = max(x * math.sin(x), 1) / (1 + math.cos(x))
+    one_f = 4 * kappa + 1
+    return fp64_chain_rtol(steps * (2 * one_f + 2) + one_f + 3)
+
+
 COOP_WARMUP = dict(
     LR=0.0025,
     MAX_EPOCH=5,
@@ -45,7 +59,8 @@ def test_cosine_with_constant_warmup_follows_the_closed_form():
         return 0.0025 * (1 + math.cos(math.pi * epoch / 5)) / 2
 
     expected = [1e-5, cosine(0), cosine(1), cosine(2), cosine(3)]
-    assert _lrs_per_epoch(optimizer, scheduler, 5) == pytest.approx(expected, rel=1e-12)
+    rtol = _cosine_rtol(max_epoch=5, steps=3)
+    assert _lrs_per_epoch(optimizer, scheduler, 5) == pytest.approx(expected, rel=rtol, abs=0)
 
 
 def test_linear_warmup_rises_from_min_lr_then_hands_over_to_single_step():

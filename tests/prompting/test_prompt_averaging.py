@@ -4,13 +4,25 @@ import pytest
 import torch
 
 from prompting.prompt_averaging import GaussianPromptAverage, gaussian_epoch_weights
+from tests.tolerances import fp64_chain_rtol
 from tests.trainers import independent_promptsrc as ref
+
+
+def _weights_rtol(mean, std, epochs):
+    """Float64 roundings behind one weight: (e - mean) / std and its square (2), amplified by exp
+    by the exponent's size |x| (exp(x(1 + d)) = exp(x) exp(x d)); exp itself (within 1 ulp: 2);
+    the reference's density scale 1 / (std sqrt(2 pi)) (3); the sum over `epochs` positive
+    densities (epochs - 1) and the division by it (1)."""
+    largest_exponent = max(0.5 * ((epoch - mean) / std) ** 2 for epoch in range(1, epochs + 1))
+    return fp64_chain_rtol(2 * max(largest_exponent, 1) + 2 + 3 + epochs)
 
 
 @pytest.mark.parametrize("mean, std, epochs", [(15, 1, 20), (6, 10, 20), (30, 30, 50), (1, 0.5, 1)])
 def test_gpa_weights_are_the_normalised_gaussian_density(mean, std, epochs):
     weights = gaussian_epoch_weights(mean, std, epochs)
-    assert weights == pytest.approx(ref.gaussian_epoch_weights(mean, std, epochs), rel=1e-12)
+    expected = ref.gaussian_epoch_weights(mean, std, epochs)
+    # abs=0: pytest's default absolute 1e-12 would wave through the far epochs' tiny weights
+    assert weights == pytest.approx(expected, rel=_weights_rtol(mean, std, epochs), abs=0)
 
 
 def test_gpa_sum_of_weighted_epochs_is_copied_into_the_prompts():
