@@ -175,3 +175,10 @@ RESULTS_CHAIN_ROUNDINGS = 10
 RESULTS_FP64_ATOL = fp64_atol(PERCENT, RESULTS_CHAIN_ROUNDINGS)
 # The same value read back from the results CSV, which writes CSV_DECIMALS decimals.
 RESULTS_CSV_ATOL = written_decimals_atol(CSV_DECIMALS, PERCENT, RESULTS_CHAIN_ROUNDINGS)
+
+
+def cross_entropy_atol(logit_atol: float) -> float:
+    """Absolute bound on how far a softmax cross-entropy (or its mean over a batch) moves when
+    no logit moves by more than `logit_atol`: d CE = -d l_label + sum_j p_j d l_j, at most
+    twice the largest logit change."""
+    return 2 * logit_atol

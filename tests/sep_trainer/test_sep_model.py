@@ -7,7 +7,18 @@ from clip.model import CLIP
 from prompting.prompted_clip import total_loss
 from run.config import project_cfg_default
 from tests.sep_trainer import independent_sep as ref
-from tests.tolerances import assert_close_in_norm, assert_far_in_norm, clip_size, fp32_rtol
+from tests.tolerances import (
+    BF16_UNIT_ROUNDOFF,
+    assert_close_in_norm,
+    assert_far_in_norm,
+    bf16_autocast_error,
+    clip_size,
+    cosine_term_atol,
+    cross_entropy_atol,
+    fp32_rtol,
+    fp32_sum_rtol,
+    prompted_clip_size,
+)
 from tests.trainers.helpers import record_output_dtypes
 from tools.make_tiny_clip import TINY_VIT
 from trainers.sep import sep_model
@@ -283,7 +294,7 @@ def test_logit_scale_is_frozen(tiny_clip, images):
 
 def test_autocast_runs_clip_and_the_fusion_modules_in_bf16_and_keeps_the_loss(tiny_clip, images):
     model = build_model(tiny_clip)
-    _, loss32 = logits_and_loss(model, images, LABELS)
+    logits32, terms32 = model.training_loss(images, LABELS)
     watched = {
         "text block": tiny_clip.transformer.resblocks[1].mlp.c_fc,
         "vision block": tiny_clip.visual.transformer.resblocks[1].mlp.c_fc,
@@ -293,17 +304,31 @@ def test_autocast_runs_clip_and_the_fusion_modules_in_bf16_and_keeps_the_loss(ti
     dtypes, handles = record_output_dtypes(watched)
     try:
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            logits, loss_amp = logits_and_loss(model, images, LABELS)
+            logits, terms = model.training_loss(images, LABELS)
     finally:
         for handle in handles:
             handle.remove()
     assert dtypes == {name: {torch.bfloat16} for name in watched}
     assert logits.dtype == torch.bfloat16
-    assert loss_amp.dtype == torch.float32
-    # bf16 rounds each product to 8 significant bits (2**-9, about 0.2% relative); the loss moves
-    # by about 0.3% here. 1% allows a few such roundings; a dropped loss term (the reference's
-    # amp path) moves it by far more.
-    assert abs(loss_amp.item() - loss32.item()) < 0.01 * abs(loss32.item())
+    assert all(term.dtype == torch.float32 for term in terms.values())
+    # Every term is kept (the reference's amp path drops one), each within what the bf16 error
+    # of the features it is computed from allows.
+    assert set(terms) == set(terms32)
+    rtol = bf16_autocast_error(prompted_clip_size(tiny_clip)[0])
+    assert_close_in_norm(logits.float(), logits32, rtol, "amp logits")
+    # CE of the logits just compared, in fp32 (a log-sum-exp of C classes: 2C roundings a row).
+    largest_logit_change = (logits.float() - logits32).abs().max().item()
+    ce_float_error = fp32_sum_rtol(len(LABELS), 2 * len(CLASSNAMES)) * terms32["ce"].item()
+    ce_atol = cross_entropy_atol(largest_logit_change) + ce_float_error
+    assert abs(terms["ce"].item() - terms32["ce"].item()) <= ce_atol
+    for name in ("text_consistency", "visual_consistency"):
+        weight = model.loss_weights[name]
+        assert abs(terms[name].item() - terms32[name].item()) <= cosine_term_atol(weight, rtol)
+    # Prototype term: W * (CE(s cos(f, P)) + CE(s cos(f0, P))), P fp32 and exact, f and f0
+    # within rtol and one bf16 product more: each cosine logit moves by at most s * that.
+    proto_logit_atol = model.proto_scale * (rtol + BF16_UNIT_ROUNDOFF)
+    proto_atol = model.loss_weights["prototype"] * 2 * cross_entropy_atol(proto_logit_atol)
+    assert abs(terms["prototype"].item() - terms32["prototype"].item()) <= proto_atol
 
 
 def test_checkpoint_of_base_classes_loads_into_a_model_of_other_classes(tiny_clip, tmp_path):
