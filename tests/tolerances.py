@@ -20,6 +20,7 @@ large relative one, and a fixed absolute floor is what does not carry over betwe
 
 import math
 
+import pytest
 import torch
 
 from tools.results.table import CSV_DECIMALS
@@ -159,12 +160,18 @@ def fp64_atol(magnitude: float, n_roundings: float) -> float:
     return magnitude * fp64_chain_rtol(n_roundings)
 
 
+def last_decimal_atol(decimals: int) -> float:
+    """How far a value written rounded to `decimals` decimals is from the value: half a unit of
+    the last decimal."""
+    return 0.5 * 10.0**-decimals
+
+
 def written_decimals_atol(decimals: int, magnitude: float, n_roundings: float) -> float:
     """A value written with `decimals` decimals and read back, against the same value computed
     in float64 through `n_roundings` roundings: the writer rounds to the nearest written
     decimal (at most half a unit of the last one away) and each side carries its float64 error
     (negligible beside it, but what keeps a value that rounds exactly half a unit away inside)."""
-    return 0.5 * 10.0**-decimals + fp64_atol(magnitude, n_roundings)
+    return last_decimal_atol(decimals) + fp64_atol(magnitude, n_roundings)
 
 
 # A results-table value is a percentage (at most 100) at the end of a float64 chain of at most
@@ -182,3 +189,9 @@ def cross_entropy_atol(logit_atol: float) -> float:
     no logit moves by more than `logit_atol`: d CE = -d l_label + sum_j p_j d l_j, at most
     twice the largest logit change."""
     return 2 * logit_atol
+
+
+def relative_approx(expected, rtol: float):
+    """`pytest.approx` with only the relative `rtol`: its default absolute 1e-12 would wave
+    through every value smaller than that (a far epoch's Gaussian weight: e**-98)."""
+    return pytest.approx(expected, rel=rtol, abs=0)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from prompting.prompt_averaging import GaussianPromptAverage, gaussian_epoch_weights
-from tests.tolerances import fp64_chain_rtol
+from tests.tolerances import fp64_chain_rtol, relative_approx
 from tests.trainers import independent_promptsrc as ref
 
 
@@ -21,8 +21,7 @@ def _weights_rtol(mean, std, epochs):
 def test_gpa_weights_are_the_normalised_gaussian_density(mean, std, epochs):
     weights = gaussian_epoch_weights(mean, std, epochs)
     expected = ref.gaussian_epoch_weights(mean, std, epochs)
-    # abs=0: pytest's default absolute 1e-12 would wave through the far epochs' tiny weights
-    assert weights == pytest.approx(expected, rel=_weights_rtol(mean, std, epochs), abs=0)
+    assert weights == relative_approx(expected, _weights_rtol(mean, std, epochs))
 
 
 def test_gpa_sum_of_weighted_epochs_is_copied_into_the_prompts():

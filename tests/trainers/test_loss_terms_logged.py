@@ -7,8 +7,10 @@ import math
 import re
 
 import pytest
+from dassl.utils.meters import METER_DECIMALS
 
 import trainers
+from tests.tolerances import fp32_sum_rtol, last_decimal_atol
 from tests.trainers.helpers import TRAINED_METHODS, make_trainer
 
 # what every training step logs besides its declared terms
@@ -57,9 +59,11 @@ def test_the_declared_loss_terms_are_what_is_printed_and_written_to_tensorboard(
         # the meters printed are exactly the declared terms, the loss and the accuracy, after
         # Dassl's time meters (lr follows without an average)
         assert printed_meters(line) - TIME_METERS == set(terms) | {"loss", "acc"}, line
-        if len(terms) > 1:  # the printed loss is the sum of the printed terms, each rounded
-            # to 4 decimals (half a unit of the last decimal each, the loss's own included)
-            rounding = (len(terms) + 1) * 0.5e-4
-            assert meter_values(line, "loss") == pytest.approx(sum(values), abs=rounding)
+        if len(terms) > 1:  # the printed loss is the sum of the printed terms: each printed
+            # value is rounded to METER_DECIMALS (the loss's own included), and the loss is the
+            # fp32 sum of the unrounded terms
+            rounding = (len(terms) + 1) * last_decimal_atol(METER_DECIMALS)
+            summing = fp32_sum_rtol(len(terms)) * sum(abs(value) for value in values)
+            assert meter_values(line, "loss") == pytest.approx(sum(values), abs=rounding + summing)
     logged = {tag.removeprefix("train/") for tag in scalars if tag.startswith("train/")}
     assert logged == set(terms) | ALWAYS_LOGGED
