@@ -4,9 +4,7 @@ from collections import defaultdict
 
 import torch
 
-__all__ = ["AverageMeter", "MetricMeter", "METER_DECIMALS"]
-
-METER_DECIMALS = 4  # decimals a progress line prints of each meter
+__all__ = ["AverageMeter", "MetricMeter"]
 
 
 class AverageMeter:
@@ -48,6 +46,5 @@ class MetricMeter:
 
     def __str__(self):
         return self.delimiter.join(
-            f"{name} {m.val:.{METER_DECIMALS}f} ({m.avg:.{METER_DECIMALS}f})"
-            for name, m in self.meters.items()
+            f"{name} {m.val:.4f} ({m.avg:.4f})" for name, m in self.meters.items()
         )
