@@ -23,11 +23,11 @@ from trainers import TRAINERS, trainer_class
 pytestmark = pytest.mark.slow
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# world_outline: with 800 test images per split, 3 epochs on world_tint left CoCoOp, ProGrad and
-# SEP within a point or below zero-shot's 60.5 there (ProGrad's zero-vector-led context starts
-# below it), so that dataset no longer shows learning in a short run. On world_outline, zero-shot
-# base is 57.1 on the shipped CLIP (weights eda4ce4aeb303d75) and 10-epoch runs reach 67.6-83.8
-# (the recorded world benchmark); every 3-epoch run beat it when this CLIP was shipped.
+# world_outline: with 800 test images per split, 3 epochs on world_tint left CoCoOp, ProGrad
+# and SEP within a point or below zero-shot there (60.5, previous world CLIP), so that dataset
+# no longer shows learning in a short run. On world_outline, zero-shot base is 57.1 on the
+# shipped CLIP (weights eda4ce4aeb303d75) and 10-epoch runs reach 67.6-83.8 (the recorded world
+# benchmark); every 3-epoch run beat it when this CLIP was shipped.
 DATASET = "world_outline"
 SHORT_RUN = ("OPTIM.MAX_EPOCH", "3")
 WORLD_METHODS = sorted(
